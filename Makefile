@@ -1,0 +1,41 @@
+# `make test` and `make serve` set up everything they need (scripts/bootstrap).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BUILD_DIR := build/editable
+export LUMENGATE_BENCH_N ?= 20000
+
+.PHONY: bootstrap build test bench wheel sanitize lint clean
+
+bootstrap:
+	@scripts/bootstrap
+
+# Incremental: ninja rebuilds only what changed since the editable install.
+build: bootstrap
+	@$(VENV)/bin/cmake --build $(BUILD_DIR)
+
+test: build
+	MPLBACKEND=Agg HYPOTHESIS_PROFILE=ci $(PY) -m pytest --benchmark-disable
+
+bench: build
+	LUMENGATE_BENCH_N=1000000 $(PY) -m pytest benchmarks --benchmark-only
+	LUMENGATE_BENCH_N=1000000 $(PY) benchmarks/compare_assign.py
+
+wheel: bootstrap
+	rm -rf dist wheelhouse
+	$(PY) -m pip wheel --no-deps --no-build-isolation -w dist .
+	$(VENV)/bin/auditwheel repair -w wheelhouse dist/lumengate-*.whl
+
+sanitize: bootstrap
+	scripts/sanitize
+
+lint:
+	@scripts/bootstrap --lint
+	$(VENV)/bin/ruff check python tests benchmarks
+	$(VENV)/bin/ruff format --check python tests benchmarks
+	clang-format --dry-run --Werror $$(git ls-files 'cpp/*.hpp' 'cpp/*.cpp')
+	$(VENV)/bin/mypy --strict python/lumengate
+
+
+clean:
+	rm -rf build dist wheelhouse .pytest_cache .hypothesis

@@ -1,0 +1,20 @@
+#pragma once
+// The one prelude for binding files. <utility> comes first: Boost 1.74's Asio uses
+// std::exchange without including it, which g++ 12 in C++20 mode rejects.
+#include <utility>
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+namespace py = pybind11;
+using namespace pybind11::literals;
+
+namespace lumengate::bindings {
+
+void register_errors(py::module_& m);
+void register_common(py::module_& m);
+void register_assign(py::module_& m);
+void register_stats(py::module_& m);
+
+}  // namespace lumengate::bindings

@@ -1,0 +1,51 @@
+#pragma once
+// Bucketing schemes: how one id becomes a bucket value, each bit-compatible with the
+// convention it is named after. A scheme hashes prefix + id + suffix with its hasher and
+// maps the hash to its own bucket space (integers 0..99, 0..9999, 1..N, or a unit fraction).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "lumengate/assign/hash.hpp"
+
+namespace lumengate::assign {
+
+enum class SchemeKind {
+    md5_mod100,     // int(md5(id + "_" + seed).hexdigest()[:8], 16) % 100
+    md5_canary,     // same digest prefix, key id or salt + ":" + id
+    growthbook_v1,  // fnv1a32 over code points of id + seed, % 1000 / 1000
+    growthbook_v2,  // fnv(str(fnv(seed + id))) % 10000 / 10000
+    unleash,        // murmur3(group + ":" + id, seed) % normalizer + 1
+    statsig,        // big-endian first 8 bytes of sha256(config.rule.id) % 10000
+    optimizely,     // floor(murmur3(id + entity, 1) / 2**32 * 10000)
+    planout,        // int(sha1(exp.param.id).hexdigest()[:15], 16) / 0xFFFFFFFFFFFFFFF
+};
+
+struct Scheme {
+    SchemeKind kind = SchemeKind::md5_mod100;
+    std::string prefix;
+    std::string suffix;
+    std::uint32_t seed = 0;
+    std::uint32_t normalizer = 100;
+};
+
+// True when buckets are integers (returned as int64); false for unit fractions (float64).
+bool has_integer_buckets(SchemeKind kind) noexcept;
+
+// Correctly rounded double of h / (2**60 - 1), as Python's int / int gives it.
+double planout_fraction(std::uint64_t h60) noexcept;
+
+// Computes bucket values; holds per-thread scratch and digest contexts (not thread-safe).
+class Bucketer {
+public:
+    explicit Bucketer(const Scheme& scheme);
+    [[nodiscard]] double bucket(std::string_view id);
+
+private:
+    const Scheme& scheme_;
+    std::string key_;
+    std::optional<Digester> digester_;
+};
+
+}  // namespace lumengate::assign

@@ -1,0 +1,51 @@
+"""Loads the native core and says how to build it when it is missing."""
+
+from __future__ import annotations
+
+try:
+    from lumengate import _core
+except ImportError as error:  # pragma: no cover - exercised only on a broken install
+    raise ImportError(
+        "lumengate's native core (lumengate._core) is not built or cannot load "
+        f"({error}). From a source checkout run `make test` (or `scripts/bootstrap`), "
+        "or `pip install .`; the build needs the Debian packages listed in README.md."
+    ) from error
+
+core = _core
+
+
+def available_cpus() -> int:
+    """CPUs this process may use: its affinity mask, then any cgroup CPU quota."""
+    return int(_core.available_cpus())
+
+
+def set_max_threads(cap: int | None) -> None:
+    """Cap the threads any batch call uses, process-wide (``None`` or 0 removes the cap).
+
+    Services that run several workers per machine set this so that workers do not
+    oversubscribe the CPUs.
+    """
+    if cap is None:
+        cap = 0
+    if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
+        from lumengate.errors import invalid
+
+        raise invalid("cap", f"must be a whole number >= 0 or None, got {cap!r}")
+    _core.set_max_threads(cap)
+
+
+def max_threads() -> int | None:
+    """The process-wide thread cap, or None when there is none."""
+    cap = int(_core.max_threads())
+    return cap or None
+
+
+def resolve_threads(threads: int | None) -> int:
+    """Threads a batch call will use: ``None`` means every available CPU, after the cap."""
+    if threads is None:
+        return int(_core.resolve_threads(0))
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        from lumengate.errors import invalid
+
+        raise invalid("threads", f"must be a whole number >= 1 or None, got {threads!r}")
+    return int(_core.resolve_threads(threads))
