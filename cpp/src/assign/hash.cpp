@@ -115,6 +115,28 @@ std::uint32_t fnv1a32_code_points(std::string_view utf8) {
     return h;
 }
 
+std::uint32_t fnv1a32_utf16(std::string_view utf8) {
+    std::uint32_t h = 0x811c9dc5U;
+    std::size_t pos = 0;
+    while (pos < utf8.size()) {
+        const auto c = static_cast<unsigned char>(utf8[pos]);
+        if (c < 0x80) {
+            h = (h ^ c) * 0x01000193U;
+            ++pos;
+            continue;
+        }
+        const char32_t cp = decode_utf8(utf8, pos);
+        if (cp < 0x10000) {
+            h = (h ^ static_cast<std::uint32_t>(cp)) * 0x01000193U;
+        } else {
+            const std::uint32_t v = static_cast<std::uint32_t>(cp) - 0x10000U;
+            h = (h ^ (0xD800U + (v >> 10))) * 0x01000193U;
+            h = (h ^ (0xDC00U + (v & 0x3FFU))) * 0x01000193U;
+        }
+    }
+    return h;
+}
+
 std::uint32_t murmur3_x86_32(std::string_view bytes, std::uint32_t seed) noexcept {
     constexpr std::uint32_t c1 = 0xcc9e2d51U;
     constexpr std::uint32_t c2 = 0x1b873593U;

@@ -16,8 +16,6 @@ std::optional<Algorithm> digest_for(SchemeKind kind) {
     }
 }
 
-__extension__ typedef unsigned __int128 uint128;  // GCC/Clang extension, exact 128-bit arithmetic
-
 std::uint64_t big_endian(const unsigned char* bytes, std::size_t count) noexcept {
     std::uint64_t value = 0;
     for (std::size_t i = 0; i < count; ++i) value = (value << 8) | bytes[i];
@@ -26,30 +24,19 @@ std::uint64_t big_endian(const unsigned char* bytes, std::size_t count) noexcept
 
 }  // namespace
 
+std::uint32_t growthbook_fnv(std::string_view utf8, bool code_points) {
+    return code_points ? fnv1a32_code_points(utf8) : fnv1a32_utf16(utf8);
+}
+
 bool has_integer_buckets(SchemeKind kind) noexcept {
     return !(kind == SchemeKind::growthbook_v1 || kind == SchemeKind::growthbook_v2 ||
              kind == SchemeKind::planout);
 }
 
 double planout_fraction(std::uint64_t h60) noexcept {
-    if (h60 == 0) return 0.0;
-    constexpr std::uint64_t denominator = 0xFFFFFFFFFFFFFFFULL;
-    // Scale so the integer quotient has 64 or 65 bits, then round to 53 bits by hand,
-    // using the remainder as the sticky bit: one rounding, like Python's true division.
-    const int bits = 64 - __builtin_clzll(h60);
-    const int shift = 124 - bits;
-    const uint128 numerator = static_cast<uint128>(h60) << shift;
-    const uint128 quotient = numerator / denominator;
-    const bool sticky = (numerator % denominator) != 0;
-    const auto high = static_cast<std::uint64_t>(quotient >> 64);
-    const int quotient_bits = high != 0 ? 128 - __builtin_clzll(high)
-                                        : 64 - __builtin_clzll(static_cast<std::uint64_t>(quotient));
-    const int drop = quotient_bits - 53;
-    std::uint64_t mantissa = static_cast<std::uint64_t>(quotient >> drop);
-    const uint128 rest = quotient & ((static_cast<uint128>(1) << drop) - 1);
-    const uint128 half = static_cast<uint128>(1) << (drop - 1);
-    if (rest > half || (rest == half && (sticky || (mantissa & 1U) != 0))) ++mantissa;
-    return std::ldexp(static_cast<double>(mantissa), drop - shift);
+    // PlanOut divides by LONG_SCALE = float(0xFFFFFFFFFFFFFFF), which is exactly 2**60, after
+    // Python converts the integer to a double: the same two steps here.
+    return static_cast<double>(h60) / 1152921504606846976.0;
 }
 
 Bucketer::Bucketer(const Scheme& scheme) : scheme_(scheme) {
@@ -68,9 +55,9 @@ double Bucketer::bucket(std::string_view id) {
             digester_->digest(key_, digest);
             return static_cast<double>(big_endian(digest, 4) % 100U);
         case SchemeKind::growthbook_v1:
-            return static_cast<double>(fnv1a32_code_points(key_) % 1000U) / 1000.0;
+            return static_cast<double>(growthbook_fnv(key_, scheme_.code_points) % 1000U) / 1000.0;
         case SchemeKind::growthbook_v2: {
-            const std::string inner = std::to_string(fnv1a32_code_points(key_));
+            const std::string inner = std::to_string(growthbook_fnv(key_, scheme_.code_points));
             return static_cast<double>(fnv1a32(inner) % 10000U) / 10000.0;
         }
         case SchemeKind::unleash:

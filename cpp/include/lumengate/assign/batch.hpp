@@ -54,7 +54,7 @@ struct ExperimentPlan {
 std::int32_t choose_variant(const ExperimentPlan& plan, double bucket) noexcept;
 
 // GrowthBook's inNamespace: fnv-v1 fraction of id + "__" + ns.id in [start, end).
-bool in_namespace(const Namespace& ns, std::string_view id);
+bool in_namespace(const Namespace& ns, std::string_view id, bool code_points);
 
 struct AssignOutput {
     std::int32_t* index;

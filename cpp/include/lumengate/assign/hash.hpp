@@ -20,8 +20,11 @@ std::size_t digest_size(Algorithm algorithm);
 
 // FNV-1a 32 over bytes (offset basis 0x811c9dc5, prime 0x01000193).
 std::uint32_t fnv1a32(std::string_view bytes) noexcept;
-// FNV-1a 32 over Unicode code points of UTF-8 text (each code point XORed whole), as
-// GrowthBook's Python SDK does; throws InvalidArgument on malformed UTF-8.
+// FNV-1a 32 over the UTF-16 code units of UTF-8 text, as GrowthBook's JS SDK (charCodeAt)
+// and its Python SDK since 4.0 do; throws InvalidArgument on malformed UTF-8.
+std::uint32_t fnv1a32_utf16(std::string_view utf8);
+// FNV-1a 32 over Unicode code points (each XORed whole), as GrowthBook's Python SDK did
+// before 4.0; differs from fnv1a32_utf16 only for characters outside the BMP (emoji).
 std::uint32_t fnv1a32_code_points(std::string_view utf8);
 std::uint32_t murmur3_x86_32(std::string_view bytes, std::uint32_t seed) noexcept;
 std::uint64_t xxhash64(std::string_view bytes, std::uint64_t seed) noexcept;

@@ -14,12 +14,12 @@ namespace lumengate::assign {
 enum class SchemeKind {
     md5_mod100,     // int(md5(id + "_" + seed).hexdigest()[:8], 16) % 100
     md5_canary,     // same digest prefix, key id or salt + ":" + id
-    growthbook_v1,  // fnv1a32 over code points of id + seed, % 1000 / 1000
+    growthbook_v1,  // fnv1a32 over UTF-16 units (or code points) of id + seed, % 1000 / 1000
     growthbook_v2,  // fnv(str(fnv(seed + id))) % 10000 / 10000
     unleash,        // murmur3(group + ":" + id, seed) % normalizer + 1
     statsig,        // big-endian first 8 bytes of sha256(config.rule.id) % 10000
     optimizely,     // floor(murmur3(id + entity, 1) / 2**32 * 10000)
-    planout,        // int(sha1(exp.param.id).hexdigest()[:15], 16) / 0xFFFFFFFFFFFFFFF
+    planout,        // int(sha1(exp.param.id).hexdigest()[:15], 16) / float(0xFFFFFFFFFFFFFFF)
 };
 
 struct Scheme {
@@ -28,12 +28,16 @@ struct Scheme {
     std::string suffix;
     std::uint32_t seed = 0;
     std::uint32_t normalizer = 100;
+    bool code_points = false;  // GrowthBook: hash code points (Python SDK < 4) not UTF-16 units
 };
+
+// GrowthBook's FNV-1a over text, by the scheme's text unit.
+std::uint32_t growthbook_fnv(std::string_view utf8, bool code_points);
 
 // True when buckets are integers (returned as int64); false for unit fractions (float64).
 bool has_integer_buckets(SchemeKind kind) noexcept;
 
-// Correctly rounded double of h / (2**60 - 1), as Python's int / int gives it.
+// PlanOut's fraction of a 60-bit hash: double(h) / float(0xFFFFFFFFFFFFFFF), i.e. / 2**60.
 double planout_fraction(std::uint64_t h60) noexcept;
 
 // Computes bucket values; holds per-thread scratch and digest contexts (not thread-safe).
