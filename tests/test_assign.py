@@ -4,6 +4,7 @@ experiments, rollouts, batch inputs and bad input."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import threading
 from datetime import datetime, timedelta
@@ -149,8 +150,18 @@ def test_integer_ids_hash_as_decimal_text_in_every_container() -> None:
         (pa.array(["a", "b", None]), 2, "missing"),
         (np.array(["a", "\ud800"], dtype=object), 1, "surrogate"),
     ],
-    ids=["none", "nan", "float", "bool", "float-array", "empty-id", "Int64-NA", "arrow-null",
-         "pyarrow-null", "lone-surrogate"],
+    ids=[
+        "none",
+        "nan",
+        "float",
+        "bool",
+        "float-array",
+        "empty-id",
+        "Int64-NA",
+        "arrow-null",
+        "pyarrow-null",
+        "lone-surrogate",
+    ],
 )
 def test_bad_ids_name_the_index(ids: object, index: int, what: str) -> None:
     with pytest.raises(InvalidArgument, match=rf"ids\[{index}\].*{what}") as caught:
@@ -279,7 +290,7 @@ def test_growthbook_experiment_equals_sdk_run(
             expected.append(chooseVariation(n, ranges))  # type: ignore[arg-type]
     batch = exp.assign_many(IDS)
     assert batch.index.tolist() == expected
-    assert [exp.assign(u).index for u in GOLDEN_IDS] == expected[-len(GOLDEN_IDS):]
+    assert [exp.assign(u).index for u in GOLDEN_IDS] == expected[-len(GOLDEN_IDS) :]
 
 
 def test_unleash_equals_sdk() -> None:
@@ -289,7 +300,11 @@ def test_unleash_equals_sdk() -> None:
     assert normalized_hash("123", "gr1") == 73
     variant_scheme = assign.Unleash.for_variants("gr1", total_weight=100)
     assert assign.bucket("123", variant_scheme) == normalized_hash("123", "gr1", 100, 86028157)
-    for group, seed, normalizer in (("gr1", 0, 100), ("feature.x", 86028157, 1000), ("그룹", 7, 37)):
+    for group, seed, normalizer in (
+        ("gr1", 0, 100),
+        ("feature.x", 86028157, 1000),
+        ("그룹", 7, 37),
+    ):
         scheme = assign.Unleash(group_id=group, seed=seed, normalizer=normalizer)
         assert assign.bucket_many(IDS, scheme).tolist() == [
             normalized_hash(u, group, normalizer, seed) for u in IDS
@@ -300,7 +315,11 @@ def test_unleash_gradual_rollout_and_variants_follow_sdk_rules() -> None:
     from UnleashClient.utils import normalized_hash
 
     rollout = assign.Rollout(
-        stages=(assign.Stage(5, timedelta(hours=1)), assign.Stage(37, timedelta(hours=1)), assign.Stage(100)),
+        stages=(
+            assign.Stage(5, timedelta(hours=1)),
+            assign.Stage(37, timedelta(hours=1)),
+            assign.Stage(100),
+        ),
         scheme=assign.Unleash(group_id="flag"),
     )
     for stage, percent in ((0, 5), (1, 37), (2, 100)):
@@ -337,7 +356,7 @@ def test_statsig_equals_published_formula_and_reads_exported_config() -> None:
     ]
     config = {"name": "a_gate", "salt": "a_config", "rules": [{"id": "rule_1", "salt": "rule_1"}]}
     assert assign.Statsig.from_config(config, "rule_1") == scheme
-    with pytest.raises(InvalidArgument, match="rule_id.*rules: rule_1"):
+    with pytest.raises(InvalidArgument, match=r"rule_id.*rules: rule_1"):
         assign.Statsig.from_config(config, "nope")
 
 
@@ -402,7 +421,9 @@ def test_planout_equals_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
     import collections
     import collections.abc
 
-    monkeypatch.setattr(collections, "MutableMapping", collections.abc.MutableMapping, raising=False)
+    monkeypatch.setattr(
+        collections, "MutableMapping", collections.abc.MutableMapping, raising=False
+    )
     from planout.assignment import Assignment
     from planout.ops.random import RandomFloat, WeightedChoice
 
@@ -417,7 +438,9 @@ def test_planout_equals_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
 
     weights = [0.2, 0.5, 0.3]
     exp = assign.Experiment(
-        key="exp", variants=["a", "b", "c"], weights=weights,
+        key="exp",
+        variants=["a", "b", "c"],
+        weights=weights,
         scheme=assign.PlanOut(experiment_salt="exp", param_salt="color"),
     )
     chosen = []
@@ -450,19 +473,27 @@ def test_readme_experiment() -> None:
     ids=["50-50", "30-70", "four-uneven", "four-even"],
 )
 def test_md5_weighted_variants_take_consecutive_bucket_ranges(weights: list[float]) -> None:
-    exp = assign.Experiment(key="k", variants=[f"v{i}" for i in range(len(weights))],
-                            weights=weights, scheme=assign.Md5Mod100(seed="42"))
+    exp = assign.Experiment(
+        key="k",
+        variants=[f"v{i}" for i in range(len(weights))],
+        weights=weights,
+        scheme=assign.Md5Mod100(seed="42"),
+    )
     bounds = np.rint(np.cumsum(weights) * 100).astype(int).tolist()
     batch = exp.assign_many(IDS)
-    for u, index in zip(IDS, batch.index.tolist()):
+    for u, index in zip(IDS, batch.index.tolist(), strict=False):
         b = md5_mod100(f"{u}_42")
         assert index == next(i for i, bound in enumerate(bounds) if b < bound)
 
 
 def test_assign_many_equals_assign_for_every_feature() -> None:
     exp = assign.Experiment(
-        key="k", variants=["a", "b", "c"], weights=[0.2, 0.3, 0.5], coverage=0.8,
-        namespace=assign.Namespace("ns", 0.1, 0.9), overrides={"user_3": "c", "사용자": "a"},
+        key="k",
+        variants=["a", "b", "c"],
+        weights=[0.2, 0.3, 0.5],
+        coverage=0.8,
+        namespace=assign.Namespace("ns", 0.1, 0.9),
+        overrides={"user_3": "c", "사용자": "a"},
         scheme=assign.GrowthBookV1(seed="k"),
     )
     sticky = {"user_10": "b", "user_11": "a", "👩‍💻": "c"}
@@ -473,7 +504,13 @@ def test_assign_many_equals_assign_for_every_feature() -> None:
     assert batch.bucket.tolist() == [s.bucket for s in singles]
     assert batch.moved == sum(s.moved for s in singles)
     assert exp.assign("user_3").reason == "forced"
-    assert set(batch.reason.tolist()) == {"hashed", "forced", "sticky", "not_in_namespace", "not_in_coverage"}
+    assert set(batch.reason.tolist()) == {
+        "hashed",
+        "forced",
+        "sticky",
+        "not_in_namespace",
+        "not_in_coverage",
+    }
 
 
 def test_sticky_assignments_survive_a_weight_change() -> None:
@@ -481,7 +518,7 @@ def test_sticky_assignments_survive_a_weight_change() -> None:
     new = assign.Experiment(key="k", variants=["control", "treatment"], weights=[0.2, 0.8])
     exposed = IDS[:3000]
     before = old.assign_many(exposed)
-    sticky = dict(zip(exposed, before.variant.tolist()))
+    sticky = dict(zip(exposed, before.variant.tolist(), strict=False))
     after = new.assign_many(exposed, sticky=sticky)
     assert after.variant.tolist() == before.variant.tolist()
     would_move = old.moves(exposed, new)
@@ -498,7 +535,10 @@ def test_hash_attribute_reads_mappings_and_frames() -> None:
     exp = assign.Experiment(key="k", variants=["a", "b"], hash_attribute="company")
     assert exp.assign({"company": "acme", "id": "u1"}) == exp.assign("acme")
     frame = pd.DataFrame({"company": ["acme", "globex", "initech"], "id": ["1", "2", "3"]})
-    assert exp.assign_many(frame).index.tolist() == exp.assign_many(["acme", "globex", "initech"]).index.tolist()
+    assert (
+        exp.assign_many(frame).index.tolist()
+        == exp.assign_many(["acme", "globex", "initech"]).index.tolist()
+    )
     with pytest.raises(InvalidArgument, match="company"):
         exp.assign({"id": "u1"})
     with pytest.raises(InvalidArgument, match="company"):
@@ -528,7 +568,10 @@ def test_batch_assignment_views() -> None:
         ({"variants": ["a", "a"]}, r"variants: names must be unique"),
         ({"variants": []}, r"variants: is empty"),
         ({"variants": "ab"}, r"variants: must be a list"),
-        ({"scheme": "md5"}, r"scheme: unknown scheme 'md5'; allowed: a Scheme instance \(Md5Mod100"),
+        (
+            {"scheme": "md5"},
+            r"scheme: unknown scheme 'md5'; allowed: a Scheme instance \(Md5Mod100",
+        ),
         ({"overrides": {"u": "zzz"}}, r"overrides\['u'\]: variant 'zzz' is not one of"),
         ({"namespace": ("ns", 0.7, 0.2)}, r"namespace: start 0.7 must be below end 0.2"),
         ({"mode": "loose"}, r"mode: must be 'strict' or 'compat'"),
@@ -547,17 +590,44 @@ def test_experiment_validation(kwargs: dict[str, object], pattern: str) -> None:
     ("factory", "pattern"),
     [
         (lambda: assign.Md5Mod100(seed=42), r"seed: must be a str, got int 42"),  # type: ignore[arg-type]
-        (lambda: assign.Unleash(group_id="g", normalizer=0), r"normalizer: must be a whole number in \[1"),
-        (lambda: assign.GrowthBookV2(seed="s", text="utf8"), r"text: must be 'utf16' or 'code_points'"),  # type: ignore[arg-type]
-        (lambda: assign.scheme_from_dict({"scheme": "Murmur"}), r"unknown scheme 'Murmur'; allowed: Md5Mod100"),
-        (lambda: assign.Rollout().in_canary("u", stage=5), r"stage: must be a stage index in \[0, 4\], got 5"),
+        (
+            lambda: assign.Unleash(group_id="g", normalizer=0),
+            r"normalizer: must be a whole number in \[1",
+        ),
+        (
+            lambda: assign.GrowthBookV2(seed="s", text="utf8"),
+            r"text: must be 'utf16' or 'code_points'",
+        ),  # type: ignore[arg-type]
+        (
+            lambda: assign.scheme_from_dict({"scheme": "Murmur"}),
+            r"unknown scheme 'Murmur'; allowed: Md5Mod100",
+        ),
+        (
+            lambda: assign.Rollout().in_canary("u", stage=5),
+            r"stage: must be a stage index in \[0, 4\], got 5",
+        ),
         (lambda: assign.Stage(percent=120), r"stage.percent: must be in \[0, 100\], got 120"),
-        (lambda: assign.Rollout(stages=(assign.Stage(50, timedelta(1)), assign.Stage(10))), r"stages\[1\]: percent 10.0 must exceed"),
-        (lambda: assign.Experiment.from_json('{"type": "Experiment", "version": 99}'), r"version: unsupported format version 99"),
+        (
+            lambda: assign.Rollout(stages=(assign.Stage(50, timedelta(1)), assign.Stage(10))),
+            r"stages\[1\]: percent 10.0 must exceed",
+        ),
+        (
+            lambda: assign.Experiment.from_json('{"type": "Experiment", "version": 99}'),
+            r"version: unsupported format version 99",
+        ),
         (lambda: assign.Experiment.from_json("{not json"), r"json: is not valid JSON"),
     ],
-    ids=["seed-type", "normalizer", "text-unit", "unknown-scheme", "stage-index", "percent",
-         "stage-order", "version", "json"],
+    ids=[
+        "seed-type",
+        "normalizer",
+        "text-unit",
+        "unknown-scheme",
+        "stage-index",
+        "percent",
+        "stage-order",
+        "version",
+        "json",
+    ],
 )
 def test_bad_parameters(factory: object, pattern: str) -> None:
     with pytest.raises(ValueError, match=pattern):
@@ -567,17 +637,27 @@ def test_bad_parameters(factory: object, pattern: str) -> None:
 @pytest.mark.parametrize(
     "scheme",
     [
-        assign.Md5Mod100(seed="42"), assign.Md5Canary(salt="x"), assign.GrowthBookV1(seed="s"),
-        assign.GrowthBookV2(seed="s", text="code_points"), assign.Unleash(group_id="g", seed=3, normalizer=1000),
-        assign.Statsig(config_salt="c", rule_salt="r"), assign.Optimizely(entity_id="1"),
+        assign.Md5Mod100(seed="42"),
+        assign.Md5Canary(salt="x"),
+        assign.GrowthBookV1(seed="s"),
+        assign.GrowthBookV2(seed="s", text="code_points"),
+        assign.Unleash(group_id="g", seed=3, normalizer=1000),
+        assign.Statsig(config_salt="c", rule_salt="r"),
+        assign.Optimizely(entity_id="1"),
         assign.PlanOut(experiment_salt="e", param_salt="p"),
     ],
     ids=lambda s: type(s).__name__,
 )
 def test_value_types_round_trip(scheme: assign.Scheme) -> None:
     exp = assign.Experiment(
-        key="k", variants=["a", "b"], weights=[0.25, 0.75], scheme=scheme, coverage=0.9,
-        namespace=assign.Namespace("ns", 0.0, 0.5), overrides={"u1": "b"}, hash_attribute="id",
+        key="k",
+        variants=["a", "b"],
+        weights=[0.25, 0.75],
+        scheme=scheme,
+        coverage=0.9,
+        namespace=assign.Namespace("ns", 0.0, 0.5),
+        overrides={"u1": "b"},
+        hash_attribute="id",
     )
     again = assign.Experiment.from_json(exp.to_json())
     assert again == exp and hash(again) == hash(exp)
@@ -594,7 +674,11 @@ def test_default_rollout_stages() -> None:
     rollout = assign.Rollout()
     assert [s.percent for s in rollout.stages] == [5, 10, 25, 50, 100]
     assert [s.min_duration for s in rollout.stages] == [
-        timedelta(hours=24), timedelta(hours=24), timedelta(hours=48), timedelta(hours=72), None
+        timedelta(hours=24),
+        timedelta(hours=24),
+        timedelta(hours=48),
+        timedelta(hours=72),
+        None,
     ]
     start = datetime(2026, 1, 1)
     assert not rollout.can_advance(0, start, start + timedelta(hours=23))
@@ -607,7 +691,7 @@ def test_rollout_is_the_original_canary_rule() -> None:
     for stage, percent in enumerate((5, 10, 25, 50, 100)):
         expected = [md5_mod100(u) < percent for u in IDS]
         assert rollout.in_canary_many(IDS, stage=stage).tolist() == expected
-        assert [rollout.in_canary(u, stage) for u in GOLDEN_IDS] == expected[-len(GOLDEN_IDS):]
+        assert [rollout.in_canary(u, stage) for u in GOLDEN_IDS] == expected[-len(GOLDEN_IDS) :]
 
 
 @given(
@@ -618,7 +702,7 @@ def test_rollout_is_monotone(ids: list[str], salt: str | None) -> None:
     ids = [u for u in ids if not any(0xD800 <= ord(c) <= 0xDFFF for c in u)] or ["x"]
     rollout = assign.Rollout(scheme=assign.Md5Canary(salt=salt))
     admitted = [rollout.in_canary_many(ids, stage=s) for s in range(len(rollout.stages))]
-    for earlier, later in zip(admitted, admitted[1:]):
+    for earlier, later in itertools.pairwise(admitted):
         assert not np.any(earlier & ~later)
     assert admitted[-1].all()
 
@@ -629,8 +713,12 @@ def test_variant_split_is_unbiased_across_stages() -> None:
 
     ids = np.char.add("user_", np.arange(1_000_000).astype(str))
     rollout = assign.Rollout()
-    exp = assign.Experiment(key="lumen-vs-legacy", variants=["control", "treatment"],
-                            weights=[0.5, 0.5], scheme=assign.Md5Mod100(seed="42"))
+    exp = assign.Experiment(
+        key="lumen-vs-legacy",
+        variants=["control", "treatment"],
+        weights=[0.5, 0.5],
+        scheme=assign.Md5Mod100(seed="42"),
+    )
     stage = rollout.first_stage_many(ids)
     variant = exp.assign_many(ids).index
     table = np.zeros((len(rollout.stages), 2), dtype=np.int64)
@@ -659,7 +747,7 @@ def _containers(values: list[str]) -> dict[str, object]:
         "pandas-python-string": pd.Series(values, dtype="string[python]"),
         "pandas-arrow-string": pd.Series(values, dtype="string[pyarrow]"),
         "pandas-ArrowDtype-large": pd.Series(values, dtype=pd.ArrowDtype(pa.large_string())),
-        "pandas-sliced-arrow": pd.Series(["pad"] + values, dtype="string[pyarrow]").iloc[1:],
+        "pandas-sliced-arrow": pd.Series(["pad", *values], dtype="string[pyarrow]").iloc[1:],
         "pyarrow-array": pa.array(values),
         "pyarrow-chunked": pa.chunked_array([values[:7], values[7:]]),
         "pandas-categorical": pd.Series(values, dtype="category"),

@@ -34,8 +34,9 @@ std::string describe(py::handle item) {
 
 [[noreturn]] void reject(std::size_t index, py::handle item) {
     throw InvalidArgument(assign::id_field(index),
-                          describe(item) + " is not an id; ids must be str, bytes or integers "
-                                           "(no floats, None or NaN)");
+                          describe(item) +
+                              " is not an id; ids must be str, bytes or integers "
+                              "(no floats, None or NaN)");
 }
 
 // One Python object's key bytes: str as UTF-8, bytes as is, integers as decimal text.
@@ -54,7 +55,8 @@ bool object_key(py::handle item, std::size_t index, std::string_view& view, std:
         return true;
     }
     if (PyBytes_Check(o)) {
-        view = std::string_view(PyBytes_AS_STRING(o), static_cast<std::size_t>(PyBytes_GET_SIZE(o)));
+        view =
+            std::string_view(PyBytes_AS_STRING(o), static_cast<std::size_t>(PyBytes_GET_SIZE(o)));
         return true;
     }
     if (PyBool_Check(o) || PyFloat_Check(o) || o == Py_None) reject(index, item);
@@ -83,8 +85,8 @@ std::unique_ptr<Keys> keys_from_objects(const py::array& array) {
     // Views into the arena are taken only once it has stopped growing.
     for (std::size_t i = 0; i < n; ++i) {
         if (arena_spans[i].second != std::string::npos) {
-            keys->views[i] = std::string_view(keys->arena).substr(arena_spans[i].first,
-                                                                  arena_spans[i].second);
+            keys->views[i] =
+                std::string_view(keys->arena).substr(arena_spans[i].first, arena_spans[i].second);
         }
     }
     keys->column = KeyColumn::views(keys->views);
@@ -104,7 +106,8 @@ std::unique_ptr<Keys> make_keys(const py::object& ids) {
         const auto data = py::array_t<std::uint8_t, py::array::c_style>::ensure(parts[1]);
         const py::array offsets = py::array::ensure(parts[2], py::array::c_style);
         if (!data || !offsets || offsets.ndim() != 1) {
-            throw InvalidArgument("ids", "Arrow buffers must be a uint8 data array and 1-d offsets");
+            throw InvalidArgument("ids",
+                                  "Arrow buffers must be a uint8 data array and 1-d offsets");
         }
         keys->source = py::make_tuple(data, offsets);
         const auto* bytes = reinterpret_cast<const char*>(data.data());
@@ -112,8 +115,10 @@ std::unique_ptr<Keys> make_keys(const py::object& ids) {
         const auto limit = static_cast<std::int64_t>(data.size());
         const auto check = [&](auto* off) {
             for (std::size_t i = 0; i + 1 < count; ++i) {
-                if (off[i] < 0 || off[i + 1] < off[i] || static_cast<std::int64_t>(off[i + 1]) > limit) {
-                    throw InvalidArgument("ids", "Arrow offsets are not monotone within the data buffer");
+                if (off[i] < 0 || off[i + 1] < off[i] ||
+                    static_cast<std::int64_t>(off[i + 1]) > limit) {
+                    throw InvalidArgument("ids",
+                                          "Arrow offsets are not monotone within the data buffer");
                 }
             }
         };
@@ -135,8 +140,8 @@ std::unique_ptr<Keys> make_keys(const py::object& ids) {
     }
     const py::array array = py::array::ensure(ids, py::array::c_style);
     if (array.ndim() != 1) {
-        throw InvalidArgument("ids", "must be one-dimensional, got " +
-                                         std::to_string(array.ndim()) + " dimensions");
+        throw InvalidArgument(
+            "ids", "must be one-dimensional, got " + std::to_string(array.ndim()) + " dimensions");
     }
     const char kind = array.dtype().kind();
     const auto n = static_cast<std::size_t>(array.size());
@@ -152,18 +157,22 @@ std::unique_ptr<Keys> make_keys(const py::object& ids) {
                                                   static_cast<std::size_t>(array.itemsize()));
             return keys;
         case 'i': {
-            const auto values = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(array);
+            const auto values =
+                py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(array);
             keys->source = values;
             keys->column = KeyColumn::int64s({values.data(), n});
             return keys;
         }
         case 'u': {
-            const auto values = py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>::ensure(array);
+            const auto values =
+                py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>::ensure(
+                    array);
             keys->source = values;
             keys->column = KeyColumn::uint64s({values.data(), n});
             return keys;
         }
-        case 'O': return keys_from_objects(array);
+        case 'O':
+            return keys_from_objects(array);
         default:
             if (n > 0) reject(0, array[py::int_(0)]);
             throw InvalidArgument("ids", "dtype " + std::string(py::str(array.dtype())) +
@@ -179,8 +188,9 @@ std::string single_key(const py::handle& id) {
         throw InvalidArgument("user_id", "is an array; use the *_many functions for batches");
     }
     if (PyBool_Check(id.ptr()) || PyFloat_Check(id.ptr()) || id.is_none()) {
-        throw InvalidArgument("user_id", describe(id) + " is not an id; ids must be str, bytes "
-                                                        "or integers (no floats, None or NaN)");
+        throw InvalidArgument("user_id", describe(id) +
+                                             " is not an id; ids must be str, bytes "
+                                             "or integers (no floats, None or NaN)");
     }
     std::string key = object_key(id, 0, view, arena) ? std::string(view) : arena;
     if (key.empty()) throw InvalidArgument("user_id", "is empty; an id needs at least one byte");
@@ -195,11 +205,14 @@ std::unique_ptr<Keys> make_nonempty_keys(const py::object& ids) {
 
 assign::SchemeKind parse_kind(const std::string& name) {
     using K = assign::SchemeKind;
-    static const std::pair<const char*, K> kinds[] = {
-        {"md5_mod100", K::md5_mod100}, {"md5_canary", K::md5_canary},
-        {"growthbook_v1", K::growthbook_v1}, {"growthbook_v2", K::growthbook_v2},
-        {"unleash", K::unleash}, {"statsig", K::statsig}, {"optimizely", K::optimizely},
-        {"planout", K::planout}};
+    static const std::pair<const char*, K> kinds[] = {{"md5_mod100", K::md5_mod100},
+                                                      {"md5_canary", K::md5_canary},
+                                                      {"growthbook_v1", K::growthbook_v1},
+                                                      {"growthbook_v2", K::growthbook_v2},
+                                                      {"unleash", K::unleash},
+                                                      {"statsig", K::statsig},
+                                                      {"optimizely", K::optimizely},
+                                                      {"planout", K::planout}};
     for (const auto& [key, kind] : kinds) {
         if (name == key) return kind;
     }
@@ -242,13 +255,16 @@ void register_assign(py::module_& m) {
                  return s;
              }),
              "kind"_a, "prefix"_a = py::bytes(), "suffix"_a = py::bytes(), "seed"_a = 0,
-             "normalizer"_a = 100, "code_points"_a = false, "Build a scheme: key bytes are prefix + id + suffix.")
-        .def_property_readonly("integer_buckets",
-                               [](const assign::Scheme& s) { return assign::has_integer_buckets(s.kind); },
-                               "True when buckets are integers, False for unit fractions.");
+             "normalizer"_a = 100, "code_points"_a = false,
+             "Build a scheme: key bytes are prefix + id + suffix.")
+        .def_property_readonly(
+            "integer_buckets",
+            [](const assign::Scheme& s) { return assign::has_integer_buckets(s.kind); },
+            "True when buckets are integers, False for unit fractions.");
 
-    m.def("key_bytes", [](const py::object& id) { return py::bytes(single_key(id)); }, "id"_a,
-          "The bytes an id is hashed as: str as UTF-8, bytes as is, integers as decimal text.");
+    m.def(
+        "key_bytes", [](const py::object& id) { return py::bytes(single_key(id)); }, "id"_a,
+        "The bytes an id is hashed as: str as UTF-8, bytes as is, integers as decimal text.");
 
     m.def(
         "hash_many",
@@ -268,7 +284,8 @@ void register_assign(py::module_& m) {
             const std::size_t workers = resolve_threads(threads);
             if (assign::is_digest(algorithm)) {
                 const std::size_t size = assign::digest_size(algorithm);
-                py::array out(py::dtype("S" + std::to_string(size)), std::vector<py::ssize_t>{static_cast<py::ssize_t>(n)});
+                py::array out(py::dtype("S" + std::to_string(size)),
+                              std::vector<py::ssize_t>{static_cast<py::ssize_t>(n)});
                 auto* bytes = static_cast<unsigned char*>(out.mutable_data());
                 // Safe without the GIL: keys and out are owned here, views point into objects
                 // that `keys` keeps alive, and the core touches no Python state.
@@ -300,7 +317,8 @@ void register_assign(py::module_& m) {
                 }
                 return py::float_(value);
             } catch (const InvalidArgument& e) {
-                throw InvalidArgument("user_id", std::string(e.what()).substr(e.field().size() + 2));
+                throw InvalidArgument("user_id",
+                                      std::string(e.what()).substr(e.field().size() + 2));
             }
         },
         "id"_a, "scheme"_a, "The scheme's bucket for one id.");
@@ -328,24 +346,26 @@ void register_assign(py::module_& m) {
 
     py::class_<assign::ExperimentPlan>(m, "ExperimentPlan",
                                        "An experiment compiled for batch assignment.")
-        .def(py::init([](const assign::Scheme& scheme,
-                         const std::vector<std::pair<double, double>>& ranges, double scale,
-                         bool upper_inclusive, const std::optional<std::tuple<std::string, double, double>>& ns,
-                         const py::object& forced_ids, const py::array_t<std::int32_t>& forced_index,
-                         const py::object& sticky_ids, const py::array_t<std::int32_t>& sticky_index) {
-                 assign::ExperimentPlan plan;
-                 plan.scheme = scheme;
-                 plan.ranges = ranges;
-                 plan.scale = scale;
-                 plan.upper_inclusive = upper_inclusive;
-                 if (ns) {
-                     plan.namespaces.push_back(
-                         {std::get<0>(*ns), std::get<1>(*ns), std::get<2>(*ns)});
-                 }
-                 plan.forced = key_map(forced_ids, forced_index, "forced");
-                 plan.sticky = key_map(sticky_ids, sticky_index, "sticky");
-                 return plan;
-             }),
+        .def(py::init(
+                 [](const assign::Scheme& scheme,
+                    const std::vector<std::pair<double, double>>& ranges, double scale,
+                    bool upper_inclusive,
+                    const std::optional<std::tuple<std::string, double, double>>& ns,
+                    const py::object& forced_ids, const py::array_t<std::int32_t>& forced_index,
+                    const py::object& sticky_ids, const py::array_t<std::int32_t>& sticky_index) {
+                     assign::ExperimentPlan plan;
+                     plan.scheme = scheme;
+                     plan.ranges = ranges;
+                     plan.scale = scale;
+                     plan.upper_inclusive = upper_inclusive;
+                     if (ns) {
+                         plan.namespaces.push_back(
+                             {std::get<0>(*ns), std::get<1>(*ns), std::get<2>(*ns)});
+                     }
+                     plan.forced = key_map(forced_ids, forced_index, "forced");
+                     plan.sticky = key_map(sticky_ids, sticky_index, "sticky");
+                     return plan;
+                 }),
              "scheme"_a, "ranges"_a, "scale"_a = 1.0, "upper_inclusive"_a = false,
              "namespace"_a = py::none(), "forced_ids"_a = py::none(),
              "forced_index"_a = py::array_t<std::int32_t>(0), "sticky_ids"_a = py::none(),
@@ -363,7 +383,8 @@ void register_assign(py::module_& m) {
                 return py::make_tuple(one.index, one.bucket, static_cast<int>(one.reason),
                                       one.moved);
             } catch (const InvalidArgument& e) {
-                throw InvalidArgument("user_id", std::string(e.what()).substr(e.field().size() + 2));
+                throw InvalidArgument("user_id",
+                                      std::string(e.what()).substr(e.field().size() + 2));
             }
         },
         "id"_a, "plan"_a, "Assign one id: (variant index, bucket, reason code, moved).");
@@ -398,7 +419,8 @@ void register_assign(py::module_& m) {
                 throw InvalidArgument("algorithm", "must be md5, sha1 or sha256");
             }
             const auto keys = make_nonempty_keys(ids);
-            EVP_MD* md = EVP_MD_fetch(nullptr, std::string(assign::algorithm_name(algorithm)).c_str(), nullptr);
+            EVP_MD* md = EVP_MD_fetch(
+                nullptr, std::string(assign::algorithm_name(algorithm)).c_str(), nullptr);
             unsigned char out[EVP_MAX_MD_SIZE];
             unsigned int size = 0;
             unsigned long long checksum = 0;

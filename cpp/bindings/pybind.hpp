@@ -1,11 +1,11 @@
 #pragma once
 // The one prelude for binding files. <utility> comes first: Boost 1.74's Asio uses
 // std::exchange without including it, which g++ 12 in C++20 mode rejects.
-#include <utility>
-
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+
+#include <utility>
 
 namespace py = pybind11;
 using namespace pybind11::literals;

@@ -84,7 +84,7 @@ def _first_missing(mask: npt.NDArray[np.bool_]) -> int:
 
 
 def _arrow_form(array: Any) -> Any:
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped]
 
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
@@ -92,6 +92,7 @@ def _arrow_form(array: Any) -> Any:
         index = _first_missing(np.asarray(array.is_null().to_numpy(zero_copy_only=False)))
         raise invalid(f"ids[{index}]", "is missing (null); every id must be present")
     kind = array.type
+    width: type[np.signedinteger[Any]]
     if pa.types.is_integer(kind):
         return array.to_numpy(zero_copy_only=False)
     if pa.types.is_string(kind) or pa.types.is_binary(kind):
@@ -101,11 +102,17 @@ def _arrow_form(array: Any) -> Any:
     elif hasattr(pa.types, "is_string_view") and (
         pa.types.is_string_view(kind) or pa.types.is_binary_view(kind)
     ):
-        return _arrow_form(array.cast(pa.large_string() if pa.types.is_string_view(kind) else pa.large_binary()))
+        return _arrow_form(
+            array.cast(pa.large_string() if pa.types.is_string_view(kind) else pa.large_binary())
+        )
     else:
-        raise invalid("ids", f"Arrow type {kind} is not an id type; use strings, binary or integers")
+        raise invalid(
+            "ids", f"Arrow type {kind} is not an id type; use strings, binary or integers"
+        )
     _, offsets_buffer, data_buffer = array.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=width)[array.offset : array.offset + len(array) + 1]
+    offsets = np.frombuffer(offsets_buffer, dtype=width)[
+        array.offset : array.offset + len(array) + 1
+    ]
     data = (
         np.frombuffer(data_buffer, dtype=np.uint8)
         if data_buffer is not None
@@ -145,7 +152,9 @@ def _ids_input(ids: Any) -> Any:
                         f"ids[{_first_missing(mask)}]", "is missing (NA); every id must be present"
                     )
                 return ids.to_numpy(dtype=np.int64 if ids.dtype.kind == "i" else np.uint64)
-            return _ids_input(ids.to_numpy(dtype=object) if ids.dtype.kind not in "iuSU" else ids.to_numpy())
+            return _ids_input(
+                ids.to_numpy(dtype=object) if ids.dtype.kind not in "iuSU" else ids.to_numpy()
+            )
     if module.startswith("pyarrow"):
         return _arrow_form(ids)
     if isinstance(ids, np.ndarray):
@@ -161,7 +170,9 @@ def _ids_input(ids: Any) -> Any:
         if kind in "USiuO":
             return np.ascontiguousarray(ids)
         if kind == "b":
-            raise invalid("ids[0]", f"bool {ids[0]!r} is not an id; ids must be str, bytes or integers")
+            raise invalid(
+                "ids[0]", f"bool {ids[0]!r} is not an id; ids must be str, bytes or integers"
+            )
         if ids.size:
             return ids  # the native core names index 0 of a float/other array
         return ids
@@ -190,10 +201,14 @@ def hash_many(
     ``uint64``. ``seed`` applies to murmur3_32 (32-bit) and xxhash64.
     """
     if algorithm not in ALGORITHMS:
-        raise invalid("algorithm", f"unknown algorithm {algorithm!r}; allowed: {', '.join(ALGORITHMS)}")
+        raise invalid(
+            "algorithm", f"unknown algorithm {algorithm!r}; allowed: {', '.join(ALGORITHMS)}"
+        )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise invalid("seed", f"must be a whole number >= 0, got {seed!r}")
-    return np.asarray(_native.hash_many(_ids_input(ids), algorithm, int(seed), resolve_threads(threads)))
+    return np.asarray(
+        _native.hash_many(_ids_input(ids), algorithm, int(seed), resolve_threads(threads))
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -380,7 +395,9 @@ class Unleash(Scheme):
         _check_text("group_id", self.group_id)
         for label, value, low in (("seed", self.seed, 0), ("normalizer", self.normalizer, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value < 2**32:
-                raise invalid(label, f"must be a whole number in [{low}, 4294967295], got {value!r}")
+                raise invalid(
+                    label, f"must be a whole number in [{low}, 4294967295], got {value!r}"
+                )
 
     @classmethod
     def for_variants(cls, group_id: str, total_weight: int = 1000) -> Unleash:
@@ -429,7 +446,9 @@ class Statsig(Scheme):
             salt = config["salt"]
             rules = config["rules"]
         except (KeyError, TypeError) as error:
-            raise invalid("config", f"is missing {error}; expected Statsig's exported config") from None
+            raise invalid(
+                "config", f"is missing {error}; expected Statsig's exported config"
+            ) from None
         for rule in rules:
             if rule.get("id") == rule_id:
                 return cls(config_salt=salt, rule_salt=rule.get("salt", rule_id))
@@ -461,8 +480,9 @@ class Optimizely(Scheme):
 
 @dataclass(frozen=True)
 class PlanOut(Scheme):
-    """PlanOut's unit hash: ``int(sha1(f"{experiment_salt}.{param_salt}.{unit}").hexdigest()[:15], 16)
-    / float(0xFFFFFFFFFFFFFFF)`` (a fraction in [0, 1]; the float divisor is exactly 2**60).
+    """PlanOut's unit hash, a fraction in [0, 1]: the first 15 hex digits of
+    ``sha1(f"{experiment_salt}.{param_salt}.{unit}")`` as an integer, divided by
+    ``float(0xFFFFFFFFFFFFFFF)`` (a float, exactly 2**60).
 
     Experiments use PlanOut's ``WeightedChoice``: the fraction times the total weight picks the
     first variant whose cumulative weight reaches it. PlanOut's Python SDK encodes the key as
@@ -495,7 +515,16 @@ class PlanOut(Scheme):
 
 _SCHEMES: dict[str, type[Scheme]] = {
     cls.__name__: cls
-    for cls in (Md5Mod100, Md5Canary, GrowthBookV1, GrowthBookV2, Unleash, Statsig, Optimizely, PlanOut)
+    for cls in (
+        Md5Mod100,
+        Md5Canary,
+        GrowthBookV1,
+        GrowthBookV2,
+        Unleash,
+        Statsig,
+        Optimizely,
+        PlanOut,
+    )
 }
 
 
@@ -525,7 +554,7 @@ def _check_scheme(scheme: Any) -> Scheme:
 
 def bucket(user_id: Id, scheme: Scheme) -> int | float:
     """The scheme's raw bucket value for one id (an int, or a fraction for fraction schemes)."""
-    return _native.bucket(user_id, _check_scheme(scheme).native)  # type: ignore[no-any-return]
+    return _native.bucket(user_id, _check_scheme(scheme).native)
 
 
 def bucket_many(ids: Any, scheme: Scheme, threads: int | None = None) -> npt.NDArray[Any]:
@@ -557,7 +586,11 @@ class Namespace:
     def __post_init__(self) -> None:
         _check_text("namespace.id", self.id, allow_empty=False)
         for label, value in (("namespace.start", self.start), ("namespace.end", self.end)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 <= value <= 1
+            ):
                 raise invalid(label, f"must be a number in [0, 1], got {value!r}")
         if self.start >= self.end:
             raise invalid("namespace", f"start {self.start} must be below end {self.end}")
@@ -610,7 +643,9 @@ class BatchAssignment:
     def counts(self) -> dict[str | None, int]:
         """Users per variant (None: not in the experiment)."""
         tally = np.bincount(self.index + 1, minlength=len(self.variants) + 1)
-        result: dict[str | None, int] = {name: int(tally[i + 1]) for i, name in enumerate(self.variants)}
+        result: dict[str | None, int] = {
+            name: int(tally[i + 1]) for i, name in enumerate(self.variants)
+        }
         result[None] = int(tally[0])
         return result
 
@@ -620,10 +655,12 @@ class BatchAssignment:
 
         frame = pd.DataFrame(
             {
-                "variant": pd.Categorical.from_codes(self.index, list(self.variants)),
+                "variant": pd.Categorical.from_codes(self.index, pd.Index(self.variants)),
                 "index": self.index,
                 "bucket": self.bucket,
-                "reason": pd.Categorical.from_codes(self.reason_code.astype(np.int8), list(REASONS)),
+                "reason": pd.Categorical.from_codes(
+                    self.reason_code.astype(np.int8), pd.Index(REASONS)
+                ),
             }
         )
         if ids is not None:
@@ -641,7 +678,9 @@ def _check_weights(weights: Any, n: int, *, strict: bool) -> tuple[float, ...] |
     if not strict:
         return tuple(values)
     if len(values) != n:
-        raise invalid("weights", f"has {len(values)} entries for {n} variants; give one per variant")
+        raise invalid(
+            "weights", f"has {len(values)} entries for {n} variants; give one per variant"
+        )
     for i, w in enumerate(values):
         if math.isnan(w) or w < 0 or math.isinf(w):
             raise invalid(f"weights[{i}]", f"must be a finite share >= 0, got {weights[i]!r}")
@@ -703,7 +742,9 @@ class Experiment:
             if isinstance(self.namespace, Sequence) and len(self.namespace) == 3:
                 set_(self, "namespace", Namespace(*self.namespace))
             else:
-                raise invalid("namespace", f"must be Namespace(id, start, end), got {self.namespace!r}")
+                raise invalid(
+                    "namespace", f"must be Namespace(id, start, end), got {self.namespace!r}"
+                )
         overrides = self.overrides
         pairs = overrides.items() if isinstance(overrides, Mapping) else overrides
         normalised = []
@@ -743,7 +784,9 @@ class Experiment:
 
     def _plan(self, sticky: Any = None) -> Any:
         assert self.scheme is not None
-        ranges, scale, inclusive = self.scheme.ranges(self.effective_weights, self.effective_coverage)
+        ranges, scale, inclusive = self.scheme.ranges(
+            self.effective_weights, self.effective_coverage
+        )
         namespace = (
             None
             if self.namespace is None
@@ -782,7 +825,9 @@ class Experiment:
         for i, name in enumerate(names):
             code = index_of.get(name) if isinstance(name, str) else None
             if code is None:
-                raise invalid(f"sticky[{i}]", f"variant {name!r} is not one of {list(self.variants)}")
+                raise invalid(
+                    f"sticky[{i}]", f"variant {name!r} is not one of {list(self.variants)}"
+                )
             codes[i] = code
         if len(names) == 0:
             return None, None
@@ -813,7 +858,9 @@ class Experiment:
         plan = self._compiled if not sticky else self._plan(sticky)
         index, raw_bucket, reason, moved = _native.assign_one(user_id, plan)
         assert self.scheme is not None
-        bucket_value: int | float = int(raw_bucket) if self.scheme.integer_buckets else float(raw_bucket)
+        bucket_value: int | float = (
+            int(raw_bucket) if self.scheme.integer_buckets else float(raw_bucket)
+        )
         return Assignment(
             variant=self.variants[index] if index >= 0 else None,
             index=int(index),
@@ -829,10 +876,14 @@ class Experiment:
         """Assign many ids (array, list, Series, or a DataFrame with ``hash_attribute``)."""
         if type(ids).__module__.startswith("pandas") and hasattr(ids, "columns"):
             if self.hash_attribute not in ids.columns:
-                raise invalid("ids", f"DataFrame has no column {self.hash_attribute!r} (the hash_attribute)")
+                raise invalid(
+                    "ids", f"DataFrame has no column {self.hash_attribute!r} (the hash_attribute)"
+                )
             ids = ids[self.hash_attribute]
         plan = self._compiled if sticky is None else self._plan(sticky)
-        index, buckets, reason, moved = _native.assign_many(_ids_input(ids), plan, resolve_threads(threads))
+        index, buckets, reason, moved = _native.assign_many(
+            _ids_input(ids), plan, resolve_threads(threads)
+        )
         assert self.scheme is not None
         bucket_array = np.asarray(buckets)
         if self.scheme.integer_buckets:
@@ -866,7 +917,11 @@ class Experiment:
             "coverage": self.coverage,
             "namespace": None
             if self.namespace is None
-            else {"id": self.namespace.id, "start": self.namespace.start, "end": self.namespace.end},
+            else {
+                "id": self.namespace.id,
+                "start": self.namespace.start,
+                "end": self.namespace.end,
+            },
             "overrides": [list(pair) for pair in self.overrides],
             "hash_attribute": self.hash_attribute,
             "mode": self.mode,
@@ -902,7 +957,9 @@ class Experiment:
         data = _load_json(datafile) if isinstance(datafile, (str, bytes)) else datafile
         experiments = [e for e in data.get("experiments", []) if e.get("key") == experiment_key]
         for group in data.get("groups", []):
-            experiments += [e for e in group.get("experiments", []) if e.get("key") == experiment_key]
+            experiments += [
+                e for e in group.get("experiments", []) if e.get("key") == experiment_key
+            ]
         if not experiments:
             raise invalid("experiment_key", f"no experiment {experiment_key!r} in the datafile")
         experiment = experiments[0]
@@ -946,7 +1003,11 @@ def _check_document(data: Mapping[str, Any], kind: str) -> None:
     if data.get("type") != kind:
         raise invalid("type", f"expected a {kind} document, got {data.get('type')!r}")
     if data.get("version") != FORMAT_VERSION:
-        raise invalid("version", f"unsupported format version {data.get('version')!r}; this release reads {FORMAT_VERSION}")
+        raise invalid(
+            "version",
+            f"unsupported format version {data.get('version')!r}; "
+            f"this release reads {FORMAT_VERSION}",
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -966,7 +1027,9 @@ class Stage:
         if self.min_duration is not None and (
             not isinstance(self.min_duration, timedelta) or self.min_duration < timedelta(0)
         ):
-            raise invalid("stage.min_duration", f"must be a timedelta >= 0 or None, got {self.min_duration!r}")
+            raise invalid(
+                "stage.min_duration", f"must be a timedelta >= 0 or None, got {self.min_duration!r}"
+            )
 
 
 DEFAULT_STAGES = (
@@ -999,7 +1062,8 @@ class Rollout:
             if i and stage.percent <= stages[i - 1].percent:
                 raise invalid(
                     f"stages[{i}]",
-                    f"percent {stage.percent} must exceed the previous stage's {stages[i - 1].percent}",
+                    f"percent {stage.percent} must exceed the previous stage's "
+                    f"{stages[i - 1].percent}",
                 )
             if stage.min_duration is None and i != len(stages) - 1:
                 raise invalid(f"stages[{i}]", "only the last stage may have no minimum duration")
@@ -1007,8 +1071,14 @@ class Rollout:
         _check_scheme(self.scheme)
 
     def _stage(self, stage: int) -> Stage:
-        if isinstance(stage, bool) or not isinstance(stage, (int, np.integer)) or not 0 <= stage < len(self.stages):
-            raise invalid("stage", f"must be a stage index in [0, {len(self.stages) - 1}], got {stage!r}")
+        if (
+            isinstance(stage, bool)
+            or not isinstance(stage, (int, np.integer))
+            or not 0 <= stage < len(self.stages)
+        ):
+            raise invalid(
+                "stage", f"must be a stage index in [0, {len(self.stages) - 1}], got {stage!r}"
+            )
         return self.stages[int(stage)]
 
     def percent(self, stage: int) -> float:
@@ -1019,10 +1089,14 @@ class Rollout:
         percent = self._stage(stage).percent
         return bool(self.scheme.admits(bucket(user_id, self.scheme), percent))
 
-    def in_canary_many(self, ids: Any, stage: int, *, threads: int | None = None) -> npt.NDArray[np.bool_]:
+    def in_canary_many(
+        self, ids: Any, stage: int, *, threads: int | None = None
+    ) -> npt.NDArray[np.bool_]:
         """Admission of many ids at ``stage`` as a boolean array."""
         percent = self._stage(stage).percent
-        return np.asarray(self.scheme.admits(bucket_many(ids, self.scheme, threads=threads), percent))
+        return np.asarray(
+            self.scheme.admits(bucket_many(ids, self.scheme, threads=threads), percent)
+        )
 
     def first_stage_many(self, ids: Any, *, threads: int | None = None) -> npt.NDArray[np.int8]:
         """The first stage admitting each id (len(stages) when none does)."""
@@ -1065,7 +1139,9 @@ class Rollout:
         stages = tuple(
             Stage(
                 s["percent"],
-                None if s.get("min_duration_seconds") is None else timedelta(seconds=s["min_duration_seconds"]),
+                None
+                if s.get("min_duration_seconds") is None
+                else timedelta(seconds=s["min_duration_seconds"]),
             )
             for s in data["stages"]
         )

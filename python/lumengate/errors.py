@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "Cancelled",
     "CircuitOpen",
     "HttpError",
     "InvalidArgument",
     "LumengateError",
     "ParseError",
-    "Cancelled",
     "RateLimited",
     "Timeout",
 ]

@@ -1,9 +1,9 @@
 """Experiment statistics shared by assignment, canaries and drift.
 
-    >>> from lumengate import stats
-    >>> r = stats.srm_test(observed=[4300, 5700], weights=[0.5, 0.5])
-    >>> r.mismatch        # the split is far from 50/50: assignment or logging is broken
-    True
+>>> from lumengate import stats
+>>> r = stats.srm_test(observed=[4300, 5700], weights=[0.5, 0.5])
+>>> r.mismatch        # the split is far from 50/50: assignment or logging is broken
+True
 """
 
 from __future__ import annotations
@@ -46,22 +46,30 @@ def chi2_sf(x: float, dof: float) -> float:
     return float(_native.chi2_sf(float(x), float(dof)))
 
 
-def _counts_from_frame(data: Any, column: str | None, weights: Any) -> tuple[list[Any], list[float], list[float]]:
+def _counts_from_frame(
+    data: Any, column: str | None, weights: Any
+) -> tuple[list[Any], list[float], list[float]]:
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
         name = column or "variant"
         if name not in data.columns:
-            raise invalid("column", f"DataFrame has no column {name!r}; columns: {list(data.columns)}")
+            raise invalid(
+                "column", f"DataFrame has no column {name!r}; columns: {list(data.columns)}"
+            )
         series = data[name]
     else:
         series = data
     if not isinstance(weights, Mapping):
-        raise invalid("weights", "must map each arm label to its planned share when observed is a DataFrame")
+        raise invalid(
+            "weights", "must map each arm label to its planned share when observed is a DataFrame"
+        )
     counts = series.value_counts(dropna=True)
     unknown = [label for label in counts.index if label not in weights]
     if unknown:
-        raise invalid("observed", f"holds arms {unknown} that have no weight; weights cover {list(weights)}")
+        raise invalid(
+            "observed", f"holds arms {unknown} that have no weight; weights cover {list(weights)}"
+        )
     arms = list(weights)
     return arms, [float(counts.get(arm, 0)) for arm in arms], [float(weights[arm]) for arm in arms]
 
@@ -96,7 +104,9 @@ def srm_test(
     else:
         counts_array = np.asarray(observed, dtype=float)
         if counts_array.ndim != 1:
-            raise invalid("observed", f"must be a 1-d sequence of counts, got shape {counts_array.shape}")
+            raise invalid(
+                "observed", f"must be a 1-d sequence of counts, got shape {counts_array.shape}"
+            )
         counts = counts_array.tolist()
         if isinstance(weights, Mapping):
             raise invalid("weights", "must be a sequence when observed is a sequence")
@@ -106,7 +116,11 @@ def srm_test(
             raise invalid("weights", f"must be numbers, got {weights!r}") from None
         arms = list(range(len(counts)))
     statistic, pvalue, dof, expected = _native.srm_test(counts, shares)
-    empty = tuple(arm for arm, count, share in zip(arms, counts, shares) if count == 0 and share > 0)
+    empty = tuple(
+        arm
+        for arm, count, share in zip(arms, counts, shares, strict=True)
+        if count == 0 and share > 0
+    )
     return SrmResult(
         statistic=float(statistic),
         pvalue=float(pvalue),

@@ -23,7 +23,8 @@ void for_each_id(const KeyColumn& ids, std::size_t threads, Make make_state, Bod
         for (std::size_t i = begin; i < end; ++i) {
             try {
                 const std::string_view id = ids.get(i, scratch);
-                if (id.empty()) throw InvalidArgument(id_field(i), "is empty; an id needs at least one byte");
+                if (id.empty())
+                    throw InvalidArgument(id_field(i), "is empty; an id needs at least one byte");
                 body(state, i, id);
             } catch (const InvalidArgument& e) {
                 // Messages from key decoding start with their own field; keep only the reason.
@@ -70,11 +71,15 @@ void hash_many(const KeyColumn& ids, Algorithm algorithm, std::uint64_t seed,
         ids, threads, [] { return NoState{}; },
         [&](NoState&, std::size_t i, std::string_view id) {
             switch (algorithm) {
-                case Algorithm::fnv1a32: out_words[i] = fnv1a32(id); break;
+                case Algorithm::fnv1a32:
+                    out_words[i] = fnv1a32(id);
+                    break;
                 case Algorithm::murmur3_32:
                     out_words[i] = murmur3_x86_32(id, static_cast<std::uint32_t>(seed));
                     break;
-                default: out_words[i] = xxhash64(id, seed); break;
+                default:
+                    out_words[i] = xxhash64(id, seed);
+                    break;
             }
         });
 }

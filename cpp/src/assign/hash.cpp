@@ -23,10 +23,17 @@ const EVP_MD* fetched_md(Algorithm algorithm) {
     static const std::unique_ptr<EVP_MD, MdFree> sha256(EVP_MD_fetch(nullptr, "SHA256", nullptr));
     const EVP_MD* md = nullptr;
     switch (algorithm) {
-        case Algorithm::md5: md = md5.get(); break;
-        case Algorithm::sha1: md = sha1.get(); break;
-        case Algorithm::sha256: md = sha256.get(); break;
-        default: throw InvalidArgument("algorithm", "not a digest algorithm");
+        case Algorithm::md5:
+            md = md5.get();
+            break;
+        case Algorithm::sha1:
+            md = sha1.get();
+            break;
+        case Algorithm::sha256:
+            md = sha256.get();
+            break;
+        default:
+            throw InvalidArgument("algorithm", "not a digest algorithm");
     }
     if (md == nullptr) {
         throw Error("OpenSSL could not provide digest " + std::string(algorithm_name(algorithm)));
@@ -34,9 +41,7 @@ const EVP_MD* fetched_md(Algorithm algorithm) {
     return md;
 }
 
-inline std::uint32_t rotl32(std::uint32_t x, int r) noexcept {
-    return (x << r) | (x >> (32 - r));
-}
+inline std::uint32_t rotl32(std::uint32_t x, int r) noexcept { return (x << r) | (x >> (32 - r)); }
 
 inline std::uint32_t fmix32(std::uint32_t h) noexcept {
     h ^= h >> 16;
@@ -63,12 +68,18 @@ Algorithm parse_algorithm(std::string_view name) {
 
 std::string_view algorithm_name(Algorithm algorithm) noexcept {
     switch (algorithm) {
-        case Algorithm::md5: return "md5";
-        case Algorithm::sha1: return "sha1";
-        case Algorithm::sha256: return "sha256";
-        case Algorithm::fnv1a32: return "fnv1a32";
-        case Algorithm::murmur3_32: return "murmur3_32";
-        case Algorithm::xxhash64: return "xxhash64";
+        case Algorithm::md5:
+            return "md5";
+        case Algorithm::sha1:
+            return "sha1";
+        case Algorithm::sha256:
+            return "sha256";
+        case Algorithm::fnv1a32:
+            return "fnv1a32";
+        case Algorithm::murmur3_32:
+            return "murmur3_32";
+        case Algorithm::xxhash64:
+            return "xxhash64";
     }
     return "unknown";
 }
@@ -80,12 +91,17 @@ bool is_digest(Algorithm algorithm) noexcept {
 
 std::size_t digest_size(Algorithm algorithm) {
     switch (algorithm) {
-        case Algorithm::md5: return 16;
-        case Algorithm::sha1: return 20;
-        case Algorithm::sha256: return 32;
+        case Algorithm::md5:
+            return 16;
+        case Algorithm::sha1:
+            return 20;
+        case Algorithm::sha256:
+            return 32;
         case Algorithm::fnv1a32:
-        case Algorithm::murmur3_32: return 4;
-        case Algorithm::xxhash64: return 8;
+        case Algorithm::murmur3_32:
+            return 4;
+        case Algorithm::xxhash64:
+            return 8;
     }
     return 0;
 }
@@ -157,8 +173,12 @@ std::uint32_t murmur3_x86_32(std::string_view bytes, std::uint32_t seed) noexcep
     const unsigned char* tail = data + blocks * 4;
     std::uint32_t k = 0;
     switch (len & 3U) {
-        case 3: k ^= static_cast<std::uint32_t>(tail[2]) << 16; [[fallthrough]];
-        case 2: k ^= static_cast<std::uint32_t>(tail[1]) << 8; [[fallthrough]];
+        case 3:
+            k ^= static_cast<std::uint32_t>(tail[2]) << 16;
+            [[fallthrough]];
+        case 2:
+            k ^= static_cast<std::uint32_t>(tail[1]) << 8;
+            [[fallthrough]];
         case 1:
             k ^= tail[0];
             k *= c1;
@@ -166,7 +186,8 @@ std::uint32_t murmur3_x86_32(std::string_view bytes, std::uint32_t seed) noexcep
             k *= c2;
             h ^= k;
             break;
-        default: break;
+        default:
+            break;
     }
     h ^= static_cast<std::uint32_t>(len);
     return fmix32(h);

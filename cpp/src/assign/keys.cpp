@@ -102,8 +102,9 @@ std::string_view KeyColumn::get(std::size_t i, std::string& scratch) const {
             }
             for (std::size_t k = 0; k < length; ++k) {
                 if (!append_utf8(scratch, row[k])) {
-                    throw InvalidArgument(id_field(i), "contains a surrogate or a code point "
-                                                       "above U+10FFFF; ids must be valid text");
+                    throw InvalidArgument(id_field(i),
+                                          "contains a surrogate or a code point "
+                                          "above U+10FFFF; ids must be valid text");
                 }
             }
             return scratch;
@@ -128,7 +129,8 @@ std::string_view KeyColumn::get(std::size_t i, std::string& scratch) const {
             scratch.resize(static_cast<std::size_t>(r.ptr - scratch.data()));
             return scratch;
         }
-        case Kind::views: return static_cast<const std::string_view*>(data_)[i];
+        case Kind::views:
+            return static_cast<const std::string_view*>(data_)[i];
     }
     return {};
 }

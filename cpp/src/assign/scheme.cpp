@@ -9,10 +9,14 @@ namespace {
 std::optional<Algorithm> digest_for(SchemeKind kind) {
     switch (kind) {
         case SchemeKind::md5_mod100:
-        case SchemeKind::md5_canary: return Algorithm::md5;
-        case SchemeKind::statsig: return Algorithm::sha256;
-        case SchemeKind::planout: return Algorithm::sha1;
-        default: return std::nullopt;
+        case SchemeKind::md5_canary:
+            return Algorithm::md5;
+        case SchemeKind::statsig:
+            return Algorithm::sha256;
+        case SchemeKind::planout:
+            return Algorithm::sha1;
+        default:
+            return std::nullopt;
     }
 }
 

@@ -77,8 +77,9 @@ void parallel_ranges(std::size_t n, std::size_t threads,
     }
     tbb::task_arena arena(static_cast<int>(threads));
     arena.execute([&] {
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, min_chunk),
-                          [&](const tbb::blocked_range<std::size_t>& r) { body(r.begin(), r.end()); });
+        tbb::parallel_for(
+            tbb::blocked_range<std::size_t>(0, n, min_chunk),
+            [&](const tbb::blocked_range<std::size_t>& r) { body(r.begin(), r.end()); });
     });
 }
 

@@ -22,8 +22,8 @@ double chi2_sf(double x, double dof) {
 
 SrmResult srm_test(std::span<const double> observed, std::span<const double> weights) {
     if (observed.size() < 2) {
-        throw InvalidArgument("observed", "needs at least 2 arms, got " +
-                                              std::to_string(observed.size()));
+        throw InvalidArgument("observed",
+                              "needs at least 2 arms, got " + std::to_string(observed.size()));
     }
     if (weights.size() != observed.size()) {
         throw InvalidArgument("weights", "has " + std::to_string(weights.size()) +
@@ -47,8 +47,8 @@ SrmResult srm_test(std::span<const double> observed, std::span<const double> wei
         weight_sum += w;
     }
     if (std::abs(weight_sum - 1.0) > 1e-6) {
-        throw InvalidArgument("weights", "must sum to 1 (within 1e-6), got " +
-                                             std::to_string(weight_sum));
+        throw InvalidArgument("weights",
+                              "must sum to 1 (within 1e-6), got " + std::to_string(weight_sum));
     }
     if (total <= 0) throw InvalidArgument("observed", "holds no users; nothing to test");
 

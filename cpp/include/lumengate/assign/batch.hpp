@@ -38,8 +38,8 @@ struct Namespace {
 };
 
 // Variant i covers buckets in [ranges[i].first, ranges[i].second), or in
-// [first, second] when upper_inclusive (PlanOut's weighted choice; first match wins); the bucket is multiplied
-// by `scale` before the comparison.
+// [first, second] when upper_inclusive (PlanOut's weighted choice; first match wins); the bucket is
+// multiplied by `scale` before the comparison.
 struct ExperimentPlan {
     Scheme scheme;
     std::vector<std::pair<double, double>> ranges;

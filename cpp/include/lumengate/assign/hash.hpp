@@ -31,13 +31,13 @@ std::uint64_t xxhash64(std::string_view bytes, std::uint64_t seed) noexcept;
 
 // A reusable OpenSSL digest context; one per thread (not thread-safe itself).
 class Digester {
-public:
+  public:
     explicit Digester(Algorithm algorithm);
     // Writes digest_size() bytes to out.
     void digest(std::string_view bytes, unsigned char* out);
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
-private:
+  private:
     struct CtxFree {
         void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
     };

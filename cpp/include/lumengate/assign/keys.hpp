@@ -11,7 +11,7 @@
 namespace lumengate::assign {
 
 class KeyColumn {
-public:
+  public:
     // Arrow-style variable-width UTF-8: offsets has size()+1 entries into data.
     static KeyColumn utf8_offsets32(const char* data, std::span<const std::int32_t> offsets);
     static KeyColumn utf8_offsets64(const char* data, std::span<const std::int64_t> offsets);
@@ -30,7 +30,7 @@ public:
     // Throws InvalidArgument naming ids[i] for an invalid code point.
     [[nodiscard]] std::string_view get(std::size_t i, std::string& scratch) const;
 
-private:
+  private:
     enum class Kind { offsets32, offsets64, ucs4, bytes, int64, uint64, views };
     Kind kind_ = Kind::views;
     const void* data_ = nullptr;

@@ -42,11 +42,11 @@ double planout_fraction(std::uint64_t h60) noexcept;
 
 // Computes bucket values; holds per-thread scratch and digest contexts (not thread-safe).
 class Bucketer {
-public:
+  public:
     explicit Bucketer(const Scheme& scheme);
     [[nodiscard]] double bucket(std::string_view id);
 
-private:
+  private:
     const Scheme& scheme_;
     std::string key_;
     std::optional<Digester> digester_;

@@ -7,54 +7,54 @@
 namespace lumengate {
 
 class Error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 class InvalidArgument : public Error {
-public:
+  public:
     InvalidArgument(std::string field, const std::string& message)
         : Error(field + ": " + message), field_(std::move(field)) {}
     [[nodiscard]] const std::string& field() const noexcept { return field_; }
 
-private:
+  private:
     std::string field_;
 };
 
 class ParseError : public InvalidArgument {
-public:
+  public:
     using InvalidArgument::InvalidArgument;
 };
 
 class HttpError : public Error {
-public:
+  public:
     HttpError(int status, bool retryable, const std::string& message)
         : Error(message), status_(status), retryable_(retryable) {}
     [[nodiscard]] int status() const noexcept { return status_; }
     [[nodiscard]] bool retryable() const noexcept { return retryable_; }
 
-private:
+  private:
     int status_;
     bool retryable_;
 };
 
 class Timeout : public Error {
-public:
+  public:
     using Error::Error;
 };
 
 class Cancelled : public Error {
-public:
+  public:
     using Error::Error;
 };
 
 class RateLimited : public Error {
-public:
+  public:
     using Error::Error;
 };
 
 class CircuitOpen : public Error {
-public:
+  public:
     using Error::Error;
 };
 

@@ -1,0 +1,6 @@
+"""Stubs of lumengate._core.stats: experiment statistics."""
+
+def srm_test(
+    observed: list[float], weights: list[float]
+) -> tuple[float, float, int, list[float]]: ...
+def chi2_sf(x: float, dof: float) -> float: ...
