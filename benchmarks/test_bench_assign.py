@@ -82,8 +82,8 @@ def test_experiment_assign_many(
     benchmark.extra_info["threads"] = resolve_threads(None)
     experiment = assign.Experiment(
         key="bench",
-        variants=["control", "treatment"],
-        weights=[0.5, 0.5],
+        variants=("control", "treatment"),
+        weights=(0.5, 0.5),
         scheme=assign.Md5Mod100(seed=MD5_SEED),
     )
     result = benchmark(experiment.assign_many, ids)

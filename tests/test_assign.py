@@ -83,7 +83,7 @@ def test_fnv1a32_equals_reference() -> None:
 
 
 def test_xxhash64_equals_reference() -> None:
-    xxhash = pytest.importorskip("xxhash", reason="the xxhash PyPI package is the reference")
+    import xxhash
     for seed in (0, 42, 2**64 - 1):
         out = assign.hash_many(IDS, "xxhash64", seed=seed)
         assert out.dtype == np.uint64

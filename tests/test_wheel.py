@@ -105,14 +105,15 @@ def numpy_only_path(directory: Path) -> Path:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> InstalledWheel:
     root = tmp_path_factory.mktemp("wheel")
     dist, wheelhouse, venv = root / "dist", root / "wheelhouse", root / "venv"
-    # SKBUILD_EDITABLE_SKIP: pip starts the dev venv, whose editable finder must not rebuild.
-    build_env = {
-        **os.environ,
-        "PATH": f"{DEV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "SKBUILD_EDITABLE_SKIP": "1",
-    }
+    build_env = {**os.environ, "PATH": f"{DEV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     offline: list[str | Path] = ["--disable-pip-version-check", "--no-deps", "--no-index"]
-    build: list[str | Path] = ["--no-build-isolation", f"-Cbuild-dir={WHEEL_BUILD_DIR}", "-w", dist, REPO]
+    build: list[str | Path] = [
+        "--no-build-isolation",
+        f"-Cbuild-dir={WHEEL_BUILD_DIR}",
+        "-w",
+        dist,
+        REPO,
+    ]
     run([sys.executable, "-m", "pip", "wheel", *offline, *build], build_env, REPO)
     (built,) = dist.glob("lumengate-*.whl")
     run([DEV_BIN / "auditwheel", "repair", "-w", wheelhouse, built], build_env, REPO)
@@ -170,7 +171,9 @@ def test_core_loads_only_bundled_and_system_libraries(installed: InstalledWheel)
 
     missing = [name for name, path in resolved.items() if path == "not found"]
     assert not missing, f"unresolved libraries: {missing}"
-    bundled = {name for name, path in resolved.items() if Path(path).resolve().parent == bundled_dir}
+    bundled = {
+        name for name, path in resolved.items() if Path(path).resolve().parent == bundled_dir
+    }
     foreign = {
         name: path
         for name, path in resolved.items()

@@ -8,7 +8,7 @@ named after::
     >>> from lumengate import assign
     >>> scheme = assign.Md5Mod100(seed="42")
     >>> assign.bucket("user_1", scheme)          # int(md5("user_1_42").hexdigest()[:8], 16) % 100
-    28
+    35
     >>> exp = assign.Experiment(key="lumen-vs-legacy", variants=["control", "treatment"],
     ...                         weights=[0.5, 0.5], scheme=scheme)
     >>> exp.assign("user_1").variant

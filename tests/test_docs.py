@@ -1,0 +1,34 @@
+"""The README's Python examples and the modules' docstring examples run as written."""
+
+from __future__ import annotations
+
+import doctest
+import re
+from pathlib import Path
+
+import pytest
+
+import lumengate.assign
+import lumengate.stats
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_readme_has_examples() -> None:
+    assert len(_python_blocks()) >= 3
+
+
+@pytest.mark.parametrize("index", range(len(_python_blocks())), ids=lambda i: f"block{i}")
+def test_readme_block_runs(index: int) -> None:
+    namespace: dict[str, object] = {"__name__": "readme"}
+    exec(compile(_python_blocks()[index], f"README.md block {index}", "exec"), namespace)
+
+
+@pytest.mark.parametrize("module", [lumengate.assign, lumengate.stats], ids=lambda m: m.__name__)
+def test_docstring_examples(module: object) -> None:
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)  # type: ignore[arg-type]
+    assert result.attempted > 0 and result.failed == 0
