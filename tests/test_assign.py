@@ -8,6 +8,7 @@ import itertools
 import json
 import threading
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import mmh3
 import numpy as np
@@ -84,6 +85,7 @@ def test_fnv1a32_equals_reference() -> None:
 
 def test_xxhash64_equals_reference() -> None:
     import xxhash
+
     for seed in (0, 42, 2**64 - 1):
         out = assign.hash_many(IDS, "xxhash64", seed=seed)
         assert out.dtype == np.uint64
@@ -175,6 +177,21 @@ def test_error_names_lowest_bad_index_under_threads() -> None:
     ids[60_000] = 1.5
     with pytest.raises(InvalidArgument, match=r"ids\[60000\]"):
         assign.bucket_many(ids, assign.Md5Mod100(seed="s"), threads=2)
+
+
+@pytest.mark.parametrize(
+    "scheme",
+    [assign.GrowthBookV2(seed="s"), assign.Md5Mod100(seed="s")],
+    ids=["block-kernel", "one-by-one"],
+)
+def test_error_inside_a_block_names_its_index(scheme: assign.Scheme) -> None:
+    ids = [f"u{i}" for i in range(11)]
+    ids[6] = ""
+    with pytest.raises(InvalidArgument, match=r"ids\[6\]: is empty"):
+        assign.bucket_many(ids, scheme)
+    ids[6] = "\ud800"
+    with pytest.raises(InvalidArgument, match=r"ids\[6\].*surrogate"):
+        assign.bucket_many(np.array(ids, dtype=object), scheme)
 
 
 @pytest.mark.parametrize(
@@ -344,20 +361,78 @@ def test_unleash_gradual_rollout_and_variants_follow_sdk_rules() -> None:
         assert exp.assign(u).index == chosen
 
 
-def statsig_bucket(config_salt: str, rule_salt: str, unit: str) -> int:
-    digest = hashlib.sha256(f"{config_salt}.{rule_salt}.{unit}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % 10000
+def test_unleash_engine_agrees_on_rollout_and_variants() -> None:
+    # UnleashClient 6 evaluates toggles in its bundled engine (yggdrasil); ask it directly.
+    from yggdrasil_engine.engine import UnleashEngine
+
+    state = {
+        "version": 2,
+        "features": [
+            {
+                "name": "flag",
+                "enabled": True,
+                "strategies": [
+                    {
+                        "name": "flexibleRollout",
+                        "parameters": {"rollout": "37", "stickiness": "userId", "groupId": "grp"},
+                    }
+                ],
+                "variants": [
+                    {"name": "a", "weight": 200, "stickiness": "userId"},
+                    {"name": "b", "weight": 300, "stickiness": "userId"},
+                    {"name": "c", "weight": 500, "stickiness": "userId"},
+                ],
+            }
+        ],
+    }
+    engine = UnleashEngine()
+    engine.take_state(json.dumps(state))
+    ids = IDS[:3000] + GOLDEN_IDS
+    enabled = [engine.is_enabled("flag", {"userId": u}).is_enabled for u in ids]
+    rollout = assign.Rollout(
+        stages=(assign.Stage(37, timedelta(days=1)), assign.Stage(100)),
+        scheme=assign.Unleash(group_id="grp"),
+    )
+    assert rollout.in_canary_many(ids, stage=0).tolist() == enabled
+    exp = assign.Experiment(
+        key="flag",
+        variants=["a", "b", "c"],
+        weights=[0.2, 0.3, 0.5],
+        scheme=assign.Unleash.for_variants("flag", total_weight=1000),
+    )
+    ours = exp.assign_many(ids).variant.tolist()
+    theirs = [engine.get_variant("flag", {"userId": u}).variant.name for u in ids]
+    assert [o for o, on in zip(ours, enabled, strict=False) if on] == [
+        t for t, on in zip(theirs, enabled, strict=False) if on
+    ]
 
 
-def test_statsig_equals_published_formula_and_reads_exported_config() -> None:
+def test_statsig_equals_sdk_and_reads_exported_config() -> None:
+    from statsig.evaluator import _Evaluator
+    from statsig.statsig_user import StatsigUser
+    from statsig.utils import sha256_hash
+
     scheme = assign.Statsig(config_salt="a_config", rule_salt="rule_1")
     assert assign.bucket_many(IDS, scheme).tolist() == [
-        statsig_bucket("a_config", "rule_1", u) for u in IDS
+        sha256_hash(f"a_config.rule_1.{u}") % 10000 for u in IDS
     ]
     config = {"name": "a_gate", "salt": "a_config", "rules": [{"id": "rule_1", "salt": "rule_1"}]}
     assert assign.Statsig.from_config(config, "rule_1") == scheme
     with pytest.raises(InvalidArgument, match=r"rule_id.*rules: rule_1"):
         assign.Statsig.from_config(config, "nope")
+    # The SDK's own pass-percentage rule (a private, stateless evaluator method) agrees with a
+    # rollout stage at the same percentage.
+    evaluator = _Evaluator.__new__(_Evaluator)
+    rule = {"id": "rule_1", "salt": "rule_1", "passPercentage": 37.5}
+    ids = IDS[:2000] + GOLDEN_IDS
+    theirs = [
+        evaluator._Evaluator__eval_pass_percentage(StatsigUser(user_id=u), rule, config)
+        for u in ids
+    ]
+    rollout = assign.Rollout(
+        stages=(assign.Stage(37.5, timedelta(days=1)), assign.Stage(100)), scheme=scheme
+    )
+    assert rollout.in_canary_many(ids, stage=0).tolist() == theirs
 
 
 OPTIMIZELY_DATAFILE = {
@@ -817,3 +892,85 @@ def test_concurrent_callers_release_the_gil_and_agree() -> None:
     assert not errors
     assert all(np.array_equal(r, expected) for r in results)
     assert ticks > 5  # the interpreter kept running other threads during native work
+
+
+# ---------------------------------------------------------------------------------------
+# GrowthBook's shared SDK test vectors (tests/data/growthbook_cases.json)
+
+GROWTHBOOK_CASES = json.loads(
+    (Path(__file__).parent / "data" / "growthbook_cases.json").read_text(encoding="utf-8")
+)["cases"]
+
+
+@pytest.mark.parametrize("case", GROWTHBOOK_CASES["hash"], ids=lambda c: f"{c[0]}|{c[1]}|v{c[2]}")
+def test_growthbook_cases_hash(case: list[object]) -> None:
+    seed, value, version, expected = case
+    schemes = {1: assign.GrowthBookV1, 2: assign.GrowthBookV2}
+    if expected is None:  # an unknown hash version: nothing to bucket with
+        assert version not in schemes
+        return
+    scheme = schemes[version](seed=seed)  # type: ignore[index]
+    assert assign.bucket(value, scheme) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("case", GROWTHBOOK_CASES["getBucketRange"], ids=lambda c: c[0])
+def test_growthbook_cases_bucket_ranges(case: list[object]) -> None:
+    _, (count, coverage, weights), expected = case  # type: ignore[misc]
+    exp = assign.Experiment(
+        key="k",
+        variants=[f"v{i}" for i in range(count)],
+        weights=weights,
+        coverage=coverage,
+        scheme=assign.GrowthBookV1(seed="k"),
+        mode="compat",
+    )
+    assert exp.bucket_ranges() == [pytest.approx(tuple(r), abs=1e-12) for r in expected]
+
+
+@pytest.mark.parametrize("case", GROWTHBOOK_CASES["inNamespace"], ids=lambda c: c[0])
+def test_growthbook_cases_in_namespace(case: list[object]) -> None:
+    _, user, (ns, start, end), expected = case  # type: ignore[misc]
+    exp = assign.Experiment(
+        key="k",
+        variants=["a"],
+        namespace=assign.Namespace(ns, start, end),
+        scheme=assign.GrowthBookV1(seed="k"),
+    )
+    assert (exp.assign(user).reason != "not_in_namespace") == expected
+
+
+@pytest.mark.parametrize("case", GROWTHBOOK_CASES["getEqualWeights"], ids=lambda c: f"n{c[0]}")
+def test_growthbook_cases_equal_weights(case: list[object]) -> None:
+    count, expected = case
+    if count < 1:  # type: ignore[operator]
+        with pytest.raises(InvalidArgument, match="variants: is empty"):
+            assign.Experiment(key="k", variants=[f"v{i}" for i in range(max(count, 0))])  # type: ignore[call-overload]
+        return
+    exp = assign.Experiment(key="k", variants=[f"v{i}" for i in range(count)])  # type: ignore[call-overload]
+    assert [round(w, 8) for w in exp.effective_weights] == expected
+
+
+@pytest.mark.parametrize("case", GROWTHBOOK_CASES["chooseVariation"], ids=lambda c: c[0])
+def test_growthbook_cases_choose_variation(case: list[object]) -> None:
+    # Each case's ranges are GrowthBook ranges of some weights and coverage; an experiment with
+    # those, and a user whose hash is exactly n, must land on the expected variation.
+    from growthbook.core import gbhash, getBucketRanges
+
+    _, n, ranges, expected = case  # type: ignore[misc]
+    starts = [start for start, _ in ranges]
+    weights = [b - a for a, b in zip(starts, [*starts[1:], 1.0], strict=False)]
+    coverage = (ranges[0][1] - ranges[0][0]) / weights[0]
+    assert getBucketRanges(len(ranges), coverage, weights) == [tuple(r) for r in ranges]
+    candidates = np.array([f"u{i}" for i in range(100_000)])
+    scheme = assign.GrowthBookV2(seed="cv")
+    user = str(candidates[np.flatnonzero(assign.bucket_many(candidates, scheme) == n)[0]])
+    assert gbhash("cv", user, 2) == n
+    exp = assign.Experiment(
+        key="cv",
+        variants=[f"v{i}" for i in range(len(ranges))],
+        weights=weights,
+        coverage=coverage,
+        scheme=scheme,
+        mode="compat",
+    )
+    assert exp.assign(user).index == expected

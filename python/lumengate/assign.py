@@ -705,12 +705,12 @@ class Experiment:
     """
 
     key: str
-    variants: tuple[str, ...]
-    weights: tuple[float, ...] | None = None
+    variants: Sequence[str]
+    weights: Sequence[float] | None = None
     scheme: Scheme | None = None
     coverage: float = 1.0
     namespace: Namespace | None = None
-    overrides: tuple[tuple[str, str], ...] = ()
+    overrides: Mapping[Any, str] | Sequence[tuple[Any, str]] = ()
     hash_attribute: str = "id"
     mode: Literal["strict", "compat"] = "strict"
 
@@ -771,7 +771,7 @@ class Experiment:
             total = sum(self.weights)
             if len(self.weights) != n or total < 0.99 or total > 1.01:
                 return equal
-        return self.weights
+        return tuple(self.weights)
 
     @property
     def effective_coverage(self) -> float:
@@ -892,7 +892,7 @@ class Experiment:
             index=np.asarray(index),
             bucket=bucket_array,
             reason_code=np.asarray(reason),
-            variants=self.variants,
+            variants=tuple(self.variants),
             moved=int(moved),
         )
 

@@ -1,5 +1,7 @@
 #include "lumengate/assign/batch.hpp"
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <limits>
 #include <mutex>
@@ -10,47 +12,98 @@
 namespace lumengate::assign {
 namespace {
 
-// Runs body(i, key bytes) for every id; keeps the error of the lowest failing index so the
-// message does not depend on thread timing.
+// Keeps the error of the lowest failing index, so the message does not depend on threads.
+class FirstError {
+  public:
+    void record(std::size_t index, const InvalidArgument& e) {
+        // Messages from key decoding start with their own field; keep only the reason.
+        std::string reason = e.what();
+        const std::string prefix = e.field() + ": ";
+        if (reason.rfind(prefix, 0) == 0) reason.erase(0, prefix.size());
+        const std::lock_guard lock(mutex_);
+        if (index < index_) {
+            index_ = index;
+            message_ = std::move(reason);
+        }
+    }
+    void rethrow() const {
+        if (!message_.empty()) throw InvalidArgument(id_field(index_), message_);
+    }
+
+  private:
+    std::mutex mutex_;
+    std::size_t index_ = std::numeric_limits<std::size_t>::max();
+    std::string message_;
+};
+
+std::string_view checked_key(const KeyColumn& ids, std::size_t i, std::string& scratch) {
+    const std::string_view id = ids.get(i, scratch);
+    if (id.empty()) throw InvalidArgument(id_field(i), "is empty; an id needs at least one byte");
+    return id;
+}
+
+// Runs body(state, i, key bytes) for every id.
 template <class Body, class Make>
 void for_each_id(const KeyColumn& ids, std::size_t threads, Make make_state, Body body) {
-    std::mutex mutex;
-    std::size_t error_index = std::numeric_limits<std::size_t>::max();
-    std::string error_message;
+    FirstError error;
     parallel_ranges(ids.size(), threads, [&](std::size_t begin, std::size_t end) {
         auto state = make_state();
         std::string scratch;
         for (std::size_t i = begin; i < end; ++i) {
             try {
-                const std::string_view id = ids.get(i, scratch);
-                if (id.empty())
-                    throw InvalidArgument(id_field(i), "is empty; an id needs at least one byte");
-                body(state, i, id);
+                body(state, i, checked_key(ids, i, scratch));
             } catch (const InvalidArgument& e) {
-                // Messages from key decoding start with their own field; keep only the reason.
-                std::string reason = e.what();
-                const std::string prefix = e.field() + ": ";
-                if (reason.rfind(prefix, 0) == 0) reason.erase(0, prefix.size());
-                const std::lock_guard lock(mutex);
-                if (i < error_index) {
-                    error_index = i;
-                    error_message = std::move(reason);
-                }
+                error.record(i, e);
                 return;
             }
         }
     });
-    if (!error_message.empty()) throw InvalidArgument(id_field(error_index), error_message);
+    error.rethrow();
+}
+
+// Runs block(state, first index, keys, count) over blocks of up to four ids, so that kernels
+// can interleave independent hash chains. A failing block is redone id by id to name the
+// failing index.
+template <class Block, class Make>
+void for_each_block(const KeyColumn& ids, std::size_t threads, Make make_state, Block block) {
+    constexpr std::size_t width = Bucketer::block_size;
+    FirstError error;
+    parallel_ranges(ids.size(), threads, [&](std::size_t begin, std::size_t end) {
+        auto state = make_state();
+        std::array<std::string, width> scratch;
+        std::array<std::string_view, width> keys;
+        for (std::size_t i = begin; i < end; i += width) {
+            const std::size_t count = std::min(width, end - i);
+            try {
+                for (std::size_t k = 0; k < count; ++k)
+                    keys[k] = checked_key(ids, i + k, scratch[k]);
+                block(state, i, keys.data(), count);
+            } catch (const InvalidArgument&) {
+                for (std::size_t k = 0; k < count; ++k) {
+                    try {
+                        keys[0] = checked_key(ids, i + k, scratch[0]);
+                        block(state, i + k, keys.data(), 1);
+                    } catch (const InvalidArgument& e) {
+                        error.record(i + k, e);
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    error.rethrow();
 }
 
 struct NoState {};
 
 template <class Out>
 void bucket_many_impl(const Scheme& scheme, const KeyColumn& ids, Out* out, std::size_t threads) {
-    for_each_id(
+    for_each_block(
         ids, threads, [&] { return Bucketer(scheme); },
-        [&](Bucketer& bucketer, std::size_t i, std::string_view id) {
-            out[i] = static_cast<Out>(bucketer.bucket(id));
+        [&](Bucketer& bucketer, std::size_t i, const std::string_view* keys, std::size_t count) {
+            double values[Bucketer::block_size];
+            bucketer.bucket_block(keys, count, values);
+            for (std::size_t k = 0; k < count; ++k) out[i + k] = static_cast<Out>(values[k]);
         });
 }
 

@@ -106,17 +106,8 @@ std::size_t digest_size(Algorithm algorithm) {
     return 0;
 }
 
-std::uint32_t fnv1a32(std::string_view bytes) noexcept {
-    std::uint32_t h = 0x811c9dc5U;
-    for (const char c : bytes) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 0x01000193U;
-    }
-    return h;
-}
-
-std::uint32_t fnv1a32_code_points(std::string_view utf8) {
-    std::uint32_t h = 0x811c9dc5U;
+std::uint32_t fnv1a32_code_points(std::string_view utf8, std::uint32_t state) {
+    std::uint32_t h = state;
     std::size_t pos = 0;
     while (pos < utf8.size()) {
         const auto c = static_cast<unsigned char>(utf8[pos]);
@@ -131,8 +122,8 @@ std::uint32_t fnv1a32_code_points(std::string_view utf8) {
     return h;
 }
 
-std::uint32_t fnv1a32_utf16(std::string_view utf8) {
-    std::uint32_t h = 0x811c9dc5U;
+std::uint32_t fnv1a32_utf16(std::string_view utf8, std::uint32_t state) {
+    std::uint32_t h = state;
     std::size_t pos = 0;
     while (pos < utf8.size()) {
         const auto c = static_cast<unsigned char>(utf8[pos]);

@@ -87,27 +87,26 @@ std::string_view KeyColumn::get(std::size_t i, std::string& scratch) const {
             const char32_t* row = static_cast<const char32_t*>(data_) + i * width_;
             std::size_t length = width_;
             while (length > 0 && row[length - 1] == 0) --length;
-            scratch.clear();
-            bool ascii = true;
+            // One pass: ASCII is copied byte for byte, anything else encoded; the scratch
+            // buffer only grows, so steady state allocates nothing.
+            if (scratch.size() < length * 4) scratch.resize(length * 4);
+            char* out = scratch.data();
+            std::size_t written = 0;
             for (std::size_t k = 0; k < length; ++k) {
-                if (row[k] >= 0x80) {
-                    ascii = false;
-                    break;
+                const char32_t cp = row[k];
+                if (cp < 0x80) {
+                    out[written++] = static_cast<char>(cp);
+                    continue;
                 }
-            }
-            if (ascii) {
-                scratch.resize(length);
-                for (std::size_t k = 0; k < length; ++k) scratch[k] = static_cast<char>(row[k]);
-                return scratch;
-            }
-            for (std::size_t k = 0; k < length; ++k) {
-                if (!append_utf8(scratch, row[k])) {
+                const std::size_t used = encode_utf8(out + written, cp);
+                if (used == 0) {
                     throw InvalidArgument(id_field(i),
                                           "contains a surrogate or a code point "
                                           "above U+10FFFF; ids must be valid text");
                 }
+                written += used;
             }
-            return scratch;
+            return {out, written};
         }
         case Kind::bytes: {
             const char* row = static_cast<const char*>(data_) + i * width_;
@@ -116,18 +115,16 @@ std::string_view KeyColumn::get(std::size_t i, std::string& scratch) const {
             return {row, length};
         }
         case Kind::int64: {
-            scratch.resize(24);
+            if (scratch.size() < 24) scratch.resize(24);
             const auto v = static_cast<const std::int64_t*>(data_)[i];
-            const auto r = std::to_chars(scratch.data(), scratch.data() + scratch.size(), v);
-            scratch.resize(static_cast<std::size_t>(r.ptr - scratch.data()));
-            return scratch;
+            const auto r = std::to_chars(scratch.data(), scratch.data() + 24, v);
+            return {scratch.data(), static_cast<std::size_t>(r.ptr - scratch.data())};
         }
         case Kind::uint64: {
-            scratch.resize(24);
+            if (scratch.size() < 24) scratch.resize(24);
             const auto v = static_cast<const std::uint64_t*>(data_)[i];
-            const auto r = std::to_chars(scratch.data(), scratch.data() + scratch.size(), v);
-            scratch.resize(static_cast<std::size_t>(r.ptr - scratch.data()));
-            return scratch;
+            const auto r = std::to_chars(scratch.data(), scratch.data() + 24, v);
+            return {scratch.data(), static_cast<std::size_t>(r.ptr - scratch.data())};
         }
         case Kind::views:
             return static_cast<const std::string_view*>(data_)[i];

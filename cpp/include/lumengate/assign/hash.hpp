@@ -18,14 +18,23 @@ std::string_view algorithm_name(Algorithm algorithm) noexcept;
 bool is_digest(Algorithm algorithm) noexcept;
 std::size_t digest_size(Algorithm algorithm);
 
-// FNV-1a 32 over bytes (offset basis 0x811c9dc5, prime 0x01000193).
-std::uint32_t fnv1a32(std::string_view bytes) noexcept;
+inline constexpr std::uint32_t fnv_offset_basis = 0x811c9dc5U;
+inline constexpr std::uint32_t fnv_prime = 0x01000193U;
+
+// FNV-1a 32 over bytes. Every FNV function continues from `state`, so a key made of several
+// parts hashes part by part without being copied together.
+inline std::uint32_t fnv1a32(std::string_view bytes,
+                             std::uint32_t state = fnv_offset_basis) noexcept {
+    for (const char c : bytes) state = (state ^ static_cast<unsigned char>(c)) * fnv_prime;
+    return state;
+}
+
 // FNV-1a 32 over the UTF-16 code units of UTF-8 text, as GrowthBook's JS SDK (charCodeAt)
 // and its Python SDK since 4.0 do; throws InvalidArgument on malformed UTF-8.
-std::uint32_t fnv1a32_utf16(std::string_view utf8);
+std::uint32_t fnv1a32_utf16(std::string_view utf8, std::uint32_t state = fnv_offset_basis);
 // FNV-1a 32 over Unicode code points (each XORed whole), as GrowthBook's Python SDK did
 // before 4.0; differs from fnv1a32_utf16 only for characters outside the BMP (emoji).
-std::uint32_t fnv1a32_code_points(std::string_view utf8);
+std::uint32_t fnv1a32_code_points(std::string_view utf8, std::uint32_t state = fnv_offset_basis);
 std::uint32_t murmur3_x86_32(std::string_view bytes, std::uint32_t seed) noexcept;
 std::uint64_t xxhash64(std::string_view bytes, std::uint64_t seed) noexcept;
 

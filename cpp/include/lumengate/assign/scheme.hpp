@@ -31,8 +31,9 @@ struct Scheme {
     bool code_points = false;  // GrowthBook: hash code points (Python SDK < 4) not UTF-16 units
 };
 
-// GrowthBook's FNV-1a over text, by the scheme's text unit.
-std::uint32_t growthbook_fnv(std::string_view utf8, bool code_points);
+// GrowthBook's FNV-1a over text, by the scheme's text unit, continuing from `state`.
+std::uint32_t growthbook_fnv(std::string_view utf8, bool code_points,
+                             std::uint32_t state = fnv_offset_basis);
 
 // True when buckets are integers (returned as int64); false for unit fractions (float64).
 bool has_integer_buckets(SchemeKind kind) noexcept;
@@ -43,13 +44,21 @@ double planout_fraction(std::uint64_t h60) noexcept;
 // Computes bucket values; holds per-thread scratch and digest contexts (not thread-safe).
 class Bucketer {
   public:
+    static constexpr std::size_t block_size = 4;
+
     explicit Bucketer(const Scheme& scheme);
     [[nodiscard]] double bucket(std::string_view id);
+    // Buckets of up to block_size ids at once; equal to bucket() for each.
+    void bucket_block(const std::string_view* ids, std::size_t count, double* out);
 
   private:
+    void growthbook_block(const std::string_view* ids, double* out);
+
     const Scheme& scheme_;
     std::string key_;
     std::optional<Digester> digester_;
+    bool ascii_affixes_ = true;
+    std::uint32_t prefix_state_ = fnv_offset_basis;  // FNV state after an ASCII prefix
 };
 
 }  // namespace lumengate::assign

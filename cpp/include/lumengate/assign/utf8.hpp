@@ -10,7 +10,8 @@ namespace lumengate::assign {
 // input (overlong forms, surrogates, truncation, values above U+10FFFF).
 char32_t decode_utf8(std::string_view text, std::size_t& pos);
 
-// Appends the UTF-8 form of cp; returns false for surrogates and values above U+10FFFF.
-bool append_utf8(std::string& out, char32_t cp);
+// Writes the UTF-8 form of cp to out (room for 4 bytes) and returns the bytes written;
+// 0 for surrogates and values above U+10FFFF.
+std::size_t encode_utf8(char* out, char32_t cp) noexcept;
 
 }  // namespace lumengate::assign
