@@ -36,7 +36,7 @@ GROWTHBOOK_SEED = "exp"
 UNLEASH_GROUP = "gr1"
 CHECKED_IDS = 1000
 PEER_SUBSET = 200_000
-OURS_REPEATS = 3
+OURS_REPEATS = 5
 
 
 def md5_mod100_peer(ids: Sequence[str]) -> list[int]:
