@@ -741,6 +741,28 @@ def test_value_types_round_trip(scheme: assign.Scheme) -> None:
     assert assign.Rollout.from_json(rollout.to_json()) == rollout
 
 
+def test_value_types_pickle_after_use() -> None:
+    import pickle
+
+    exp = assign.Experiment(key="k", variants=["a", "b"], scheme=assign.GrowthBookV2(seed="k"))
+    before = exp.assign_many(IDS[:100]).index  # compiles and caches the native plan
+    again = pickle.loads(pickle.dumps(exp))
+    assert again == exp
+    assert np.array_equal(again.assign_many(IDS[:100]).index, before)
+    rollout = assign.Rollout()
+    rollout.in_canary("u", 0)
+    assert pickle.loads(pickle.dumps(rollout)) == rollout
+
+
+def test_single_assign_with_sticky_mapping_of_any_size() -> None:
+    exp = assign.Experiment(key="k", variants=["a", "b"], weights=[0.5, 0.5])
+    sticky = {f"user_{i}": "b" for i in range(50_000)}
+    assert exp.assign("user_7", sticky=sticky).variant == "b"
+    assert exp.assign("user_7", sticky=sticky).reason == "sticky"
+    assert exp.assign("someone_new", sticky=sticky).reason == "hashed"
+    assert exp.assign(42, sticky={"42": "a"}).reason == "sticky"
+
+
 # ---------------------------------------------------------------------------------------
 # Rollouts
 

@@ -242,6 +242,13 @@ class Scheme:
     name: ClassVar[str] = ""
     bucket_count: ClassVar[int | None] = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The compiled native form is a cache: rebuilt on demand, never pickled.
+        return {k: v for k, v in self.__dict__.items() if k != "native"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
     def _native_parts(self) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -753,6 +760,8 @@ class Experiment:
                 raise invalid(
                     f"overrides[{user!r}]", f"variant {variant!r} is not one of {list(variants)}"
                 )
+            if isinstance(user, bytes):
+                raise invalid(f"overrides[{user!r}]", "override ids must be str or integers")
             key_bytes(user)  # validates the id
             normalised.append((user if isinstance(user, str) else str(user), variant))
         set_(self, "overrides", tuple(sorted(normalised)))
@@ -837,6 +846,13 @@ class Experiment:
     def _compiled(self) -> Any:
         return self._plan()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The compiled plan is a cache: rebuilt on demand, never pickled.
+        return {k: v for k, v in self.__dict__.items() if k != "_compiled"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
     def _user_id(self, user: Any) -> Any:
         if isinstance(user, Mapping):
             if self.hash_attribute not in user:
@@ -855,7 +871,14 @@ class Experiment:
         that a change of weights moves nobody already exposed.
         """
         user_id = self._user_id(user)
-        plan = self._compiled if not sticky else self._plan(sticky)
+        plan = self._compiled
+        if sticky:
+            # Only this user's earlier variant matters; the plan holds just that one entry.
+            previous = sticky.get(user_id)
+            if previous is None and not isinstance(user_id, str):
+                previous = sticky.get(key_bytes(user_id).decode("utf-8", "replace"))
+            if previous is not None:
+                plan = self._plan({user_id: previous})
         index, raw_bucket, reason, moved = _native.assign_one(user_id, plan)
         assert self.scheme is not None
         bucket_value: int | float = (
