@@ -54,57 +54,52 @@ inline std::uint32_t fmix32(std::uint32_t h) noexcept {
 
 }  // namespace
 
-Algorithm parse_algorithm(std::string_view name) {
-    if (name == "md5") return Algorithm::md5;
-    if (name == "sha1") return Algorithm::sha1;
-    if (name == "sha256") return Algorithm::sha256;
-    if (name == "fnv1a32") return Algorithm::fnv1a32;
-    if (name == "murmur3_32") return Algorithm::murmur3_32;
-    if (name == "xxhash64") return Algorithm::xxhash64;
-    throw InvalidArgument("algorithm", "unknown algorithm '" + std::string(name) +
-                                           "'; allowed: md5, sha1, sha256, fnv1a32, "
-                                           "murmur3_32, xxhash64");
+namespace {
+
+struct AlgorithmInfo {
+    Algorithm algorithm;
+    std::string_view name;
+    std::size_t size;  // digest bytes, or the width of the integer hash
+};
+
+constexpr AlgorithmInfo algorithms[] = {
+    {Algorithm::md5, "md5", 16},
+    {Algorithm::sha1, "sha1", 20},
+    {Algorithm::sha256, "sha256", 32},
+    {Algorithm::fnv1a32, "fnv1a32", 4},
+    {Algorithm::murmur3_32, "murmur3_32", 4},
+    {Algorithm::xxhash64, "xxhash64", 8},
+};
+
+const AlgorithmInfo& info(Algorithm algorithm) noexcept {
+    for (const auto& entry : algorithms) {
+        if (entry.algorithm == algorithm) return entry;
+    }
+    return algorithms[0];
 }
 
-std::string_view algorithm_name(Algorithm algorithm) noexcept {
-    switch (algorithm) {
-        case Algorithm::md5:
-            return "md5";
-        case Algorithm::sha1:
-            return "sha1";
-        case Algorithm::sha256:
-            return "sha256";
-        case Algorithm::fnv1a32:
-            return "fnv1a32";
-        case Algorithm::murmur3_32:
-            return "murmur3_32";
-        case Algorithm::xxhash64:
-            return "xxhash64";
+}  // namespace
+
+Algorithm parse_algorithm(std::string_view name) {
+    for (const auto& entry : algorithms) {
+        if (entry.name == name) return entry.algorithm;
     }
-    return "unknown";
+    std::string allowed;
+    for (const auto& entry : algorithms) {
+        allowed += (allowed.empty() ? "" : ", ") + std::string(entry.name);
+    }
+    throw InvalidArgument("algorithm",
+                          "unknown algorithm '" + std::string(name) + "'; allowed: " + allowed);
 }
+
+std::string_view algorithm_name(Algorithm algorithm) noexcept { return info(algorithm).name; }
 
 bool is_digest(Algorithm algorithm) noexcept {
     return algorithm == Algorithm::md5 || algorithm == Algorithm::sha1 ||
            algorithm == Algorithm::sha256;
 }
 
-std::size_t digest_size(Algorithm algorithm) {
-    switch (algorithm) {
-        case Algorithm::md5:
-            return 16;
-        case Algorithm::sha1:
-            return 20;
-        case Algorithm::sha256:
-            return 32;
-        case Algorithm::fnv1a32:
-        case Algorithm::murmur3_32:
-            return 4;
-        case Algorithm::xxhash64:
-            return 8;
-    }
-    return 0;
-}
+std::size_t digest_size(Algorithm algorithm) { return info(algorithm).size; }
 
 std::uint32_t fnv1a32_code_points(std::string_view utf8, std::uint32_t state) {
     std::uint32_t h = state;
