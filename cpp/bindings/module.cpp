@@ -8,4 +8,6 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     lumengate::bindings::register_assign(assign);
     auto stats = m.def_submodule("stats", "Experiment statistics");
     lumengate::bindings::register_stats(stats);
+    auto drift = m.def_submodule("drift", "Drift statistics and detectors");
+    lumengate::bindings::register_drift(drift);
 }

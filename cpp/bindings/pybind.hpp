@@ -16,5 +16,10 @@ void register_errors(py::module_& m);
 void register_common(py::module_& m);
 void register_assign(py::module_& m);
 void register_stats(py::module_& m);
+void register_drift(py::module_& m);
+// Parts of the drift submodule, one binding file each.
+void register_drift_histogram(py::module_& m);
+void register_drift_tests(py::module_& m);
+void register_drift_detectors(py::module_& m);
 
 }  // namespace lumengate::bindings

@@ -1,14 +1,15 @@
 """lumengate: the building blocks of a persona-based LLM gateway.
 
 Capabilities live in submodules: :mod:`lumengate.assign` (sticky hashing-based assignment,
-experiments and canary rollouts) and :mod:`lumengate.stats` (experiment statistics).
+experiments and canary rollouts), :mod:`lumengate.stats` (experiment statistics) and
+:mod:`lumengate.drift` (drift statistics and detectors).
 """
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from lumengate import assign, errors, stats
+from lumengate import assign, drift, errors, stats
 from lumengate._native import available_cpus, max_threads, set_max_threads
 
 try:
@@ -20,6 +21,7 @@ __all__ = [
     "__version__",
     "assign",
     "available_cpus",
+    "drift",
     "errors",
     "max_threads",
     "set_max_threads",

@@ -1,6 +1,7 @@
 """Stubs of the private native module lumengate._core."""
 
 from . import assign as assign
+from . import drift as drift
 from . import stats as stats
 
 def available_cpus() -> int: ...

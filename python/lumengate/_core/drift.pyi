@@ -1,0 +1,1 @@
+"""Stubs of lumengate._core.drift: drift statistics and detectors."""
