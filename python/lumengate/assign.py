@@ -132,19 +132,10 @@ def _ids_input(ids: Any) -> Any:
         if isinstance(ids, pd.DataFrame):
             raise invalid("ids", "is a DataFrame; pass one column (a Series) of ids")
         if isinstance(ids, pd.Series):
-            values = ids.array
-            if hasattr(values, "__arrow_array__") and not isinstance(
-                ids.dtype, pd.CategoricalDtype
-            ):
-                try:
-                    import pyarrow as pa  # noqa: F401
-                except ImportError:  # pragma: no cover - pandas with Arrow strings implies pyarrow
-                    pass
-                else:
-                    dtype = ids.dtype
-                    storage = getattr(dtype, "storage", None)
-                    if isinstance(dtype, pd.ArrowDtype) or storage == "pyarrow":
-                        return _arrow_form(values.__arrow_array__())
+            dtype = ids.dtype
+            if isinstance(dtype, pd.ArrowDtype) or getattr(dtype, "storage", None) == "pyarrow":
+                # Arrow-backed: read the offsets and data buffers, no per-element Python calls.
+                return _arrow_form(ids.array.__arrow_array__())  # type: ignore[attr-defined]
             if isinstance(ids.dtype, pd.api.extensions.ExtensionDtype) and ids.dtype.kind in "iu":
                 mask = np.asarray(ids.isna())
                 if mask.any():
@@ -173,9 +164,7 @@ def _ids_input(ids: Any) -> Any:
             raise invalid(
                 "ids[0]", f"bool {ids[0]!r} is not an id; ids must be str, bytes or integers"
             )
-        if ids.size:
-            return ids  # the native core names index 0 of a float/other array
-        return ids
+        return ids  # the native core names index 0 of a float or other non-id array
     if isinstance(ids, (str, bytes)):
         raise invalid("ids", "is a single id; pass a list or array, or use the single-id function")
     if isinstance(ids, Iterable):
