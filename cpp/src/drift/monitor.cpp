@@ -46,7 +46,8 @@ void check_config(const MonitorConfig& c) {
 DriftMonitorCore::DriftMonitorCore(MonitorConfig config)
     : config_((check_config(config), std::move(config))),
       find_(config_.edges),
-      last_statistic_(std::numeric_limits<double>::quiet_NaN()) {
+      last_statistic_(std::numeric_limits<double>::quiet_NaN()),
+      peak_(-inf) {
     std::vector<double> baseline(config_.baseline_counts.begin(), config_.baseline_counts.end());
     p_ = probabilities(baseline, config_.smoothing, "baseline");
     const double a = config_.smoothing;
@@ -141,6 +142,7 @@ MonitorCheck DriftMonitorCore::add_locked(double score, std::int64_t time_us) {
             events_.push_back({time_us, check.statistic, index});
         }
     }
+    if (filled_ >= config_.min_samples && check.statistic > peak_) peak_ = check.statistic;
     in_drift_ = check.drift;
     last_statistic_ = check.statistic;
     return check;
@@ -200,6 +202,7 @@ MonitorSnapshot DriftMonitorCore::snapshot() const {
     s.samples = filled_;
     s.total = total_;
     s.dropped = dropped_;
+    s.peak = peak_;
     s.counts = counts_;
     s.events = events_;
     return s;
@@ -211,6 +214,7 @@ void DriftMonitorCore::clear_locked() {
     total_ = dropped_ = 0;
     in_drift_ = false;
     last_statistic_ = std::numeric_limits<double>::quiet_NaN();
+    peak_ = -inf;
     last_event_us_.reset();
     events_.clear();
 }
@@ -243,6 +247,7 @@ std::string DriftMonitorCore::to_bytes(std::string_view extra) const {
     w.u64(dropped_);
     w.u8(in_drift_ ? 1 : 0);
     w.f64(last_statistic_);
+    w.f64(peak_);
     w.u8(last_event_us_ ? 1 : 0);
     w.i64(last_event_us_.value_or(0));
     w.u64(events_.size());
@@ -295,6 +300,7 @@ std::unique_ptr<DriftMonitorCore> DriftMonitorCore::from_bytes(std::string_view 
     m.dropped_ = r.u64();
     m.in_drift_ = r.u8() != 0;
     m.last_statistic_ = r.f64();
+    m.peak_ = r.f64();
     const bool has_event = r.u8() != 0;
     const std::int64_t last = r.i64();
     if (has_event) m.last_event_us_ = last;

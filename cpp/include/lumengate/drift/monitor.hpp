@@ -50,6 +50,7 @@ struct MonitorSnapshot {
     std::size_t samples = 0;
     std::uint64_t total = 0;
     std::uint64_t dropped = 0;
+    double peak = 0.0;  // largest statistic with at least min_samples scores; -inf if none
     std::vector<std::uint64_t> counts;
     std::vector<MonitorEvent> events;
 };
@@ -93,6 +94,7 @@ class DriftMonitorCore {
     std::uint64_t dropped_ = 0;
     bool in_drift_ = false;
     double last_statistic_;
+    double peak_;
     std::optional<std::int64_t> last_event_us_;
     std::vector<MonitorEvent> events_;
     mutable std::mutex mutex_;
