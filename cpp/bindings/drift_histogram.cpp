@@ -227,6 +227,19 @@ void register_drift_histogram(py::module_& m) {
                                 "counts"_a = to_numpy(s.counts), "events"_a = events);
             },
             "The monitor's state as a dict.")
+        .def(
+            "config",
+            [](const DriftMonitorCore& self) {
+                const MonitorConfig& c = self.config();
+                return py::dict(
+                    "edges"_a = to_numpy(c.edges),
+                    "baseline_counts"_a = to_numpy(c.baseline_counts),
+                    "statistic"_a = statistic_name(c.statistic), "threshold"_a = c.threshold,
+                    "window"_a = c.window, "min_samples"_a = c.min_samples,
+                    "smoothing"_a = c.smoothing, "cooldown_us"_a = c.cooldown_us,
+                    "non_finite"_a = c.non_finite == NonFinite::drop ? "drop" : "reject");
+            },
+            "The monitor's settings as a dict.")
         .def("reset", &DriftMonitorCore::reset, "Forget the window and the events.")
         .def("baseline_probabilities", &DriftMonitorCore::baseline_probabilities,
              "The smoothed baseline histogram.")
