@@ -863,6 +863,12 @@ class DriftMonitor:
         edges: npt.NDArray[np.float64] = self._core.config()["edges"]
         return edges
 
+    @property
+    def counts(self) -> npt.NDArray[np.uint64]:
+        """Scores per bin in the current window."""
+        counts: npt.NDArray[np.uint64] = self._core.snapshot()["counts"]
+        return counts
+
     def _now_us(self, timestamp: datetime | None, name: str = "timestamp") -> int:
         return _to_us(self._clock() if timestamp is None else timestamp, name)
 
