@@ -86,6 +86,8 @@ class DriftMonitorCore {
     std::vector<double> p_, log_p_, sqrt_p_;
     // ln(c + smoothing), sqrt(c + smoothing) for c <= window, ln of the smoothed total.
     std::vector<double> log_table_, sqrt_table_, log_total_;
+    std::vector<double> entropy_table_;  // (c + smoothing) ln(c + smoothing)
+    double sum_log_p_ = 0;
     std::vector<std::uint32_t> ring_;
     std::vector<std::uint64_t> counts_;
     std::size_t head_ = 0;
