@@ -83,7 +83,9 @@ def main() -> None:
         edges = drift.histogram_edges(reference[: min(N, 1_000_000)], bins)
         # The peer's two binning routes; the faster one is the reference timing.
         peers = {
-            "searchsorted+bincount": lambda e=edges: peer_kl(reference, current, e, searchsorted_counts),
+            "searchsorted+bincount": lambda e=edges: peer_kl(
+                reference, current, e, searchsorted_counts
+            ),
             "np.histogram": lambda e=edges: peer_kl(reference, current, e, histogram_counts),
         }
         expected = peers["searchsorted+bincount"]()
@@ -95,7 +97,9 @@ def main() -> None:
             ours = drift.kl_divergence(reference, current, bins=edges, threads=threads)
             assert np.isclose(ours, expected, rtol=1e-12), (ours, expected)
             ours_s = best_seconds(
-                lambda e=edges, t=threads: drift.kl_divergence(reference, current, bins=e, threads=t)
+                lambda e=edges, t=threads: drift.kl_divergence(
+                    reference, current, bins=e, threads=t
+                )
             )
             per = 2 * N
             rows.append(
@@ -137,8 +141,12 @@ def main() -> None:
         mon = drift.DriftMonitor(reference[:100_000], window=1000, statistic=statistic)  # type: ignore[arg-type]
         seconds = best_seconds(lambda m=mon: m.add_many(stream), 2)
         monitor_rows.append(
-            [f"DriftMonitor.add_many ({statistic}, window 1000, 10 bins)", "1",
-             f"{seconds / stream.size * 1e9:.2f}", f"{stream.size / seconds / 1e6:.1f} M scores/s"]
+            [
+                f"DriftMonitor.add_many ({statistic}, window 1000, 10 bins)",
+                "1",
+                f"{seconds / stream.size * 1e9:.2f}",
+                f"{stream.size / seconds / 1e6:.1f} M scores/s",
+            ]
         )
     print("\n".join(lines))
     print()
@@ -158,8 +166,10 @@ def main() -> None:
         "- ns/score for kl_divergence counts both samples (2N scores); ours bins on oneTBB "
         "workers with a branchless search over the interior edges, the peer bins in numpy."
     )
-    print("- every case matched numpy + scipy (rtol 1e-12) before timing; best of "
-          f"{REPEATS} (ours) and 2 (peer) runs.")
+    print(
+        "- every case matched numpy + scipy (rtol 1e-12) before timing; best of "
+        f"{REPEATS} (ours) and 2 (peer) runs."
+    )
 
 
 if __name__ == "__main__":

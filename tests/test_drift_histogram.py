@@ -6,6 +6,7 @@ from __future__ import annotations
 import doctest
 import itertools
 import pickle
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -25,8 +26,8 @@ Floats = npt.NDArray[np.float64]
 
 
 def _smooth(counts: Floats, alpha: float = 0.5) -> Floats:
-    p = np.asarray(counts, dtype=np.float64) + alpha
-    return p / p.sum()
+    p: Floats = np.asarray(counts, dtype=np.float64) + alpha
+    return p / float(p.sum())
 
 
 def ref_kl(p: Floats, q: Floats) -> float:
@@ -48,7 +49,12 @@ def ref_hellinger(p: Floats, q: Floats) -> float:
 
 
 REFERENCES = {"kl": ref_kl, "js": ref_js, "psi": ref_psi, "hellinger": ref_hellinger}
-FUNCTIONS = {"kl": drift.kl, "js": drift.js_distance, "psi": drift.psi, "hellinger": drift.hellinger}
+FUNCTIONS = {
+    "kl": drift.kl,
+    "js": drift.js_distance,
+    "psi": drift.psi,
+    "hellinger": drift.hellinger,
+}
 
 
 def counts_of(scores: Floats, edges: Floats) -> Floats:
@@ -103,9 +109,7 @@ def test_zero_bins_follow_scipy() -> None:
 
 def test_vector_smoothing_matches_smoothed_scipy() -> None:
     p, q = np.array([10.0, 0.0, 5.0]), np.array([0.0, 3.0, 12.0])
-    assert drift.kl(p, q, smoothing=0.5) == pytest.approx(
-        entropy(_smooth(q), _smooth(p)), rel=RTOL
-    )
+    assert drift.kl(p, q, smoothing=0.5) == pytest.approx(entropy(_smooth(q), _smooth(p)), rel=RTOL)
 
 
 @pytest.mark.parametrize(
@@ -120,7 +124,9 @@ def test_vector_smoothing_matches_smoothed_scipy() -> None:
     ],
     ids=["length", "negative", "nan", "inf", "all-zero", "empty"],
 )
-def test_vector_bad_input(reference: list[float], current: list[float], field: str, text: str) -> None:
+def test_vector_bad_input(
+    reference: list[float], current: list[float], field: str, text: str
+) -> None:
     with pytest.raises(InvalidArgument, match=text) as caught:
         drift.kl(reference, current)
     assert caught.value.field == field
@@ -149,7 +155,9 @@ def test_quantile_edges_equal_numpy(n: int, bins: int) -> None:
 def test_quantile_edges_merge_duplicates() -> None:
     x = np.array([0.0] * 50 + [1.0] * 30 + [2.0] * 20)
     edges = drift.histogram_edges(x, 10)
-    np.testing.assert_array_equal(edges, [-np.inf, *np.unique(np.quantile(x, np.arange(1, 10) / 10)), np.inf])
+    np.testing.assert_array_equal(
+        edges, [-np.inf, *np.unique(np.quantile(x, np.arange(1, 10) / 10)), np.inf]
+    )
     assert np.all(np.diff(edges) > 0)
 
 
@@ -180,7 +188,9 @@ def test_rule_edges_equal_numpy(method: str, case: str) -> None:
     ],
     ids=["one-value", "empty", "nan", "zero-bins", "method"],
 )
-def test_edges_bad_input(reference: list[float], kwargs: dict[str, object], field: str, text: str) -> None:
+def test_edges_bad_input(
+    reference: list[float], kwargs: dict[str, object], field: str, text: str
+) -> None:
     with pytest.raises(InvalidArgument, match=text) as caught:
         drift.histogram_edges(reference, **kwargs)  # type: ignore[arg-type]
     assert caught.value.field == field
@@ -200,10 +210,13 @@ def _scipy_divergence(ref: Floats, cur: Floats, edges: Floats, statistic: str) -
     return REFERENCES[statistic](_smooth(counts_of(ref, edges)), _smooth(counts_of(cur, edges)))
 
 
-SAMPLES = {
+SAMPLES: dict[str, Callable[[np.random.Generator], tuple[Floats, Floats]]] = {
     "shifted": lambda rng: (rng.normal(size=20_000), rng.normal(0.4, 1.2, size=7_000)),
     "identical": lambda rng: (np.arange(1000.0), np.arange(1000.0)),
-    "ties": lambda rng: (rng.integers(0, 4, 3000).astype(float), rng.integers(0, 6, 500).astype(float)),
+    "ties": lambda rng: (
+        rng.integers(0, 4, 3000).astype(float),
+        rng.integers(0, 6, 500).astype(float),
+    ),
     "n1-current": lambda rng: (rng.normal(size=500), np.array([0.3])),
     "outside-range": lambda rng: (rng.uniform(size=500), rng.uniform(-2, 3, size=500)),
     "large": lambda rng: (rng.normal(size=1_000_003), rng.standard_t(3, size=500_001)),
@@ -233,7 +246,9 @@ def test_kl_divergence_and_given_edges() -> None:
         _scipy_divergence(ref, cur, drift.histogram_edges(ref), "kl"), rel=RTOL
     )
     unsmoothed = drift.kl_divergence(ref, cur, bins=edges, smoothing=None)
-    assert unsmoothed == pytest.approx(entropy(counts_of(cur, edges), counts_of(ref, edges)), rel=RTOL)
+    assert unsmoothed == pytest.approx(
+        entropy(counts_of(cur, edges), counts_of(ref, edges)), rel=RTOL
+    )
 
 
 def test_binning_matches_numpy_histogram_in_range() -> None:
@@ -255,7 +270,9 @@ def test_psi_never_infinite_with_smoothing() -> None:
 def test_non_finite_scores() -> None:
     ref = np.arange(100.0)
     cur = np.array([1.0, 2.0, np.nan, 50.0])
-    with pytest.raises(InvalidArgument, match=r"current\[2\]: is nan; scores must be finite") as caught:
+    with pytest.raises(
+        InvalidArgument, match=r"current\[2\]: is nan; scores must be finite"
+    ) as caught:
         drift.divergence(ref, cur)
     assert caught.value.field == "current[2]"
     dropped = drift.divergence(ref, cur, non_finite="drop")
@@ -296,7 +313,9 @@ def test_categorical_divergence() -> None:
     assert drift.divergence(pd.Series(ref, dtype="category"), pd.Series(cur)) == pytest.approx(
         expected, rel=RTOL
     )
-    assert drift.divergence({"a": 50, "b": 30, "c": 20}, {"c": 50, "a": 20, "b": 30}, categorical=True) == pytest.approx(expected, rel=RTOL)
+    assert drift.divergence(
+        {"a": 50, "b": 30, "c": 20}, {"c": 50, "a": 20, "b": 30}, categorical=True
+    ) == pytest.approx(expected, rel=RTOL)
 
 
 def test_mismatched_categories() -> None:
@@ -365,7 +384,9 @@ def brute_force_bh(p: list[float]) -> list[float]:
     m = len(p)
     ranked = sorted(range(m), key=lambda i: (p[i], i))
     rank = {index: r + 1 for r, index in enumerate(ranked)}
-    return [min(1.0, min(p[j] * m / rank[j] for j in range(m) if rank[j] >= rank[i])) for i in range(m)]
+    return [
+        min(1.0, min(p[j] * m / rank[j] for j in range(m) if rank[j] >= rank[i])) for i in range(m)
+    ]
 
 
 @given(st.lists(st.floats(0.0, 1.0), min_size=1, max_size=30))
@@ -400,23 +421,43 @@ def test_report() -> None:
     )
     table = drift.report(ref, cur)
     assert list(table["column"]) == ["color", "flag", "same", "shifted"]
-    assert set(table.columns) >= {"column", "kind", "test", "statistic", "pvalue", "pvalue_adjusted", "psi", "drift"}
+    assert set(table.columns) >= {
+        "column",
+        "kind",
+        "test",
+        "statistic",
+        "pvalue",
+        "pvalue_adjusted",
+        "psi",
+        "drift",
+    }
     rows = table.set_index("column")
     assert bool(rows.loc["shifted", "drift"]) and bool(rows.loc["color", "drift"])
     assert not bool(rows.loc["same", "drift"])
-    np.testing.assert_allclose(table["pvalue_adjusted"], brute_force_bh(list(table["pvalue"])), rtol=RTOL)
-    color = drift.category_counts(ref["color"].to_numpy(), cur["color"].to_numpy(), allow_new_categories=True)
+    np.testing.assert_allclose(
+        table["pvalue_adjusted"], brute_force_bh(list(table["pvalue"])), rtol=RTOL
+    )
+    color = drift.category_counts(
+        ref["color"].to_numpy(), cur["color"].to_numpy(), allow_new_categories=True
+    )
     expected = chi2_contingency(np.array([color.reference, color.current]), correction=False)
     assert rows.loc["color", "statistic"] == pytest.approx(expected.statistic, rel=RTOL)
     numeric = rows.loc["shifted"]
     if numeric["test"] == "ks":
         from scipy.stats import ks_2samp
 
-        assert numeric["pvalue"] == pytest.approx(ks_2samp(ref["shifted"], cur["shifted"]).pvalue, rel=1e-9)
+        assert numeric["pvalue"] == pytest.approx(
+            ks_2samp(ref["shifted"], cur["shifted"]).pvalue, rel=1e-9
+        )
     else:
         edges = drift.histogram_edges(ref["shifted"].to_numpy())
         expected = chi2_contingency(
-            np.array([counts_of(ref["shifted"].to_numpy(), edges), counts_of(cur["shifted"].to_numpy(), edges)]),
+            np.array(
+                [
+                    counts_of(ref["shifted"].to_numpy(), edges),
+                    counts_of(cur["shifted"].to_numpy(), edges),
+                ]
+            ),
             correction=False,
         )
         assert numeric["test"].startswith("chi2 (binned")
@@ -511,7 +552,9 @@ def test_corrupt_state_bytes(mutate: object, text: str) -> None:
 
 def test_merge_needs_same_edges() -> None:
     other = drift.HistogramState.from_scores([1.0], np.array([-np.inf, 0.0, np.inf]))
-    with pytest.raises(InvalidArgument, match="only states built on the same edges merge") as caught:
+    with pytest.raises(
+        InvalidArgument, match="only states built on the same edges merge"
+    ) as caught:
         _state([1.0]).merge(other)
     assert caught.value.field == "other.edges"
     with pytest.raises(InvalidArgument, match="differ"):
@@ -527,7 +570,11 @@ def test_divergence_from_states(statistic: str) -> None:
     current = states[0]
     for s in states[1:]:
         current = current.merge(s)
-    value = drift.divergence_from_states(drift.HistogramState.from_scores(ref, edges), current, statistic)  # type: ignore[arg-type]
+    value = drift.divergence_from_states(
+        drift.HistogramState.from_scores(ref, edges),
+        current,
+        statistic,  # type: ignore[arg-type]
+    )
     assert value == pytest.approx(drift.divergence(ref, cur, statistic), rel=RTOL)  # type: ignore[arg-type]
 
 

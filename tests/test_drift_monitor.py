@@ -60,7 +60,9 @@ def test_kl_against_scipy_with_same_smoothing() -> None:
     mon.add_many(scores)
     ref = np.histogram(base, edges)[0] + 0.5
     cur = np.histogram(scores, edges)[0] + 0.5
-    assert mon.status().statistic == pytest.approx(entropy(cur / cur.sum(), ref / ref.sum()), rel=1e-9)
+    assert mon.status().statistic == pytest.approx(
+        entropy(cur / cur.sum(), ref / ref.sum()), rel=1e-9
+    )
 
 
 def test_no_drift_before_min_samples_then_rising_edge_event() -> None:
@@ -130,7 +132,7 @@ def test_retrain_after_five_events_in_seven_days_in_milliseconds() -> None:
     mon = drift.DriftMonitor(
         _baseline(), window=100, clock=clock, retrain=drift.RetrainPolicy(max_statistic=1e9)
     )
-    for day in range(4):
+    for _ in range(4):
         _flip(mon, clock)
         clock.advance(days=1, hours=1)
     status = mon.status()
@@ -163,7 +165,13 @@ def test_retrain_when_statistic_exceeds_max() -> None:
 def test_severity_bands() -> None:
     bands = drift.SeverityBands()
     assert [bands.classify(x) for x in (0.0, 0.29, 0.3, 0.49, 0.5, 1.0, 1.01)] == [
-        "normal", "normal", "mild", "mild", "significant", "significant", "severe"
+        "normal",
+        "normal",
+        "mild",
+        "mild",
+        "significant",
+        "significant",
+        "severe",
     ]
     mon = drift.DriftMonitor(_baseline(), threshold=0.2, clock=FakeClock())
     assert mon.bands == drift.SeverityBands(0.12, 0.2, 0.4)
@@ -176,21 +184,32 @@ scores_strategy = st.lists(
 )
 
 
-@given(scores_strategy, st.lists(st.integers(0, 7200), min_size=120, max_size=120), st.integers(1, 30))
+@given(
+    scores_strategy, st.lists(st.integers(0, 7200), min_size=120, max_size=120), st.integers(1, 30)
+)
 def test_add_many_equals_repeated_add(scores: list[float], gaps: list[int], window: int) -> None:
     base = _baseline(2000)
     stamps = [T0 + timedelta(seconds=sum(gaps[: i + 1])) for i in range(len(scores))]
     one = drift.DriftMonitor(base, window=window, cooldown=timedelta(minutes=30), clock=FakeClock())
-    many = drift.DriftMonitor(base, window=window, cooldown=timedelta(minutes=30), clock=FakeClock())
+    many = drift.DriftMonitor(
+        base, window=window, cooldown=timedelta(minutes=30), clock=FakeClock()
+    )
     single_events = []
-    for x, t in zip(scores, stamps):
+    for x, t in zip(scores, stamps, strict=True):
         if one.add(x, timestamp=t).event:
             single_events.append(one.events[-1])
     half = len(scores) // 2
     batch_events = many.add_many(scores[:half], timestamps=stamps[:half])
-    batch_events += many.add_many(
-        np.array(scores[half:]), timestamps=np.array([t.replace(tzinfo=None) for t in stamps[half:]], dtype="datetime64[us]")
-    ) if half < len(scores) else []
+    batch_events += (
+        many.add_many(
+            np.array(scores[half:]),
+            timestamps=np.array(
+                [t.replace(tzinfo=None) for t in stamps[half:]], dtype="datetime64[us]"
+            ),
+        )
+        if half < len(scores)
+        else []
+    )
     assert batch_events == single_events
     assert many.events == one.events
     assert many.status() == one.status()
@@ -205,7 +224,9 @@ def test_concurrent_adds_match_serial() -> None:
         serial.add(float(x))
     shared = drift.DriftMonitor(base, window=50_000, clock=FakeClock())
     parts = np.array_split(scores, 4)
-    threads = [threading.Thread(target=lambda p=p: [shared.add(float(x)) for x in p]) for p in parts]
+    threads = [
+        threading.Thread(target=lambda p=p: [shared.add(float(x)) for x in p]) for p in parts
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -233,7 +254,9 @@ def test_restart_continues_where_it_stopped() -> None:
     base = _baseline()
     stream = np.concatenate([np.random.default_rng(7).normal(size=700), np.full(300, 6.0)])
     stream2 = np.concatenate([np.random.default_rng(8).normal(size=900), np.full(400, 6.0)])
-    steady = drift.DriftMonitor(base, window=500, clock=clock, retrain=drift.RetrainPolicy(events=2))
+    steady = drift.DriftMonitor(
+        base, window=500, clock=clock, retrain=drift.RetrainPolicy(events=2)
+    )
     steady.add_many(stream)
     data = steady.to_bytes()
     assert data[:4] == b"LGDM" and data[4] == 1
@@ -332,13 +355,17 @@ def test_non_finite_scores() -> None:
 
 def test_false_alarm_rate_of_the_original_settings() -> None:
     baseline = np.random.default_rng(0).normal(size=100_000)
-    rate = drift.false_alarm_rate(baseline, window=1000, statistic="kl", threshold=0.5, bins=10, trials=1000, seed=0)
+    rate = drift.false_alarm_rate(
+        baseline, window=1000, statistic="kl", threshold=0.5, bins=10, trials=1000, seed=0
+    )
     assert rate < 0.05
     assert drift.false_alarm_rate(baseline, threshold=0.0, trials=20) == 1.0
     # A tiny threshold with a tiny window flags most A/A windows; the seed makes it repeatable.
     noisy = drift.false_alarm_rate(baseline, window=20, threshold=0.1, trials=300, seed=1)
     assert 0 < noisy < 1
-    assert noisy == drift.false_alarm_rate(baseline, window=20, threshold=0.1, trials=300, rng=np.random.default_rng(1))
+    assert noisy == drift.false_alarm_rate(
+        baseline, window=20, threshold=0.1, trials=300, rng=np.random.default_rng(1)
+    )
 
 
 def test_false_alarm_rate_bad_input() -> None:

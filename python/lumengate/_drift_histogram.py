@@ -105,8 +105,7 @@ def _as_float_array(values: object, name: str) -> npt.NDArray[np.float64]:
 def _is_categorical(values: object) -> bool:
     dtype = getattr(values, "dtype", None)
     if dtype is None:
-        values = np.asarray(values)
-        dtype = values.dtype  # type: ignore[attr-defined]
+        dtype = np.asarray(values).dtype
     kind = getattr(dtype, "kind", "O")
     return str(dtype) == "category" or kind in ("O", "U", "S", "b", "T")
 
@@ -142,9 +141,9 @@ def kl(reference: object, current: object, *, smoothing: float | None = None) ->
 def js_distance(reference: object, current: object, *, smoothing: float | None = None) -> float:
     """Jensen-Shannon distance (natural log), as ``scipy.spatial.distance.jensenshannon``.
 
-        >>> from lumengate import drift
-        >>> round(drift.js_distance([0.5, 0.5], [0.9, 0.1]), 6)
-        0.318982
+    >>> from lumengate import drift
+    >>> round(drift.js_distance([0.5, 0.5], [0.9, 0.1]), 6)
+    0.318982
     """
     return _vector_statistic(reference, current, "js", smoothing)
 
@@ -152,9 +151,9 @@ def js_distance(reference: object, current: object, *, smoothing: float | None =
 def psi(reference: object, current: object, *, smoothing: float | None = None) -> float:
     """Population stability index Σ (cur − ref)·ln(cur / ref) of two probability vectors.
 
-        >>> from lumengate import drift
-        >>> round(drift.psi([0.5, 0.5], [0.9, 0.1]), 6)
-        0.87889
+    >>> from lumengate import drift
+    >>> round(drift.psi([0.5, 0.5], [0.9, 0.1]), 6)
+    0.87889
     """
     return _vector_statistic(reference, current, "psi", smoothing)
 
@@ -162,9 +161,9 @@ def psi(reference: object, current: object, *, smoothing: float | None = None) -
 def hellinger(reference: object, current: object, *, smoothing: float | None = None) -> float:
     """Hellinger distance √(Σ (√ref − √cur)²) / √2, between 0 and 1.
 
-        >>> from lumengate import drift
-        >>> round(drift.hellinger([0.5, 0.5], [0.5, 0.5]), 6)
-        0.0
+    >>> from lumengate import drift
+    >>> round(drift.hellinger([0.5, 0.5], [0.5, 0.5]), 6)
+    0.0
     """
     return _vector_statistic(reference, current, "hellinger", smoothing)
 
@@ -304,9 +303,7 @@ def divergence(
         raise invalid("statistic", f"must be one of {_STATISTICS}, got {statistic!r}")
     alpha = _smoothing(smoothing)
     if categorical if categorical is not None else _is_categorical(reference):
-        counts = category_counts(
-            reference, current, allow_new_categories=allow_new_categories
-        )
+        counts = category_counts(reference, current, allow_new_categories=allow_new_categories)
         return float(_native.divergence(counts.reference, counts.current, statistic, alpha))
     ref = _as_float_array(reference, "reference")
     cur = _as_float_array(current, "current")
@@ -382,9 +379,9 @@ def chi2_test(reference_counts: object, current_counts: object) -> Chi2Result:
 def benjamini_hochberg(pvalues: object) -> npt.NDArray[np.float64]:
     """Benjamini–Hochberg adjusted p-values (``fdr_bh``), in the input's order.
 
-        >>> from lumengate import drift
-        >>> drift.benjamini_hochberg([0.01, 0.04, 0.03]).round(3).tolist()
-        [0.03, 0.04, 0.04]
+    >>> from lumengate import drift
+    >>> drift.benjamini_hochberg([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.04, 0.04]
     """
     p = _as_float_array(pvalues, "pvalues")
     if p.size and (bool(np.any(np.isnan(p))) or bool(np.any((p < 0) | (p > 1)))):
@@ -898,9 +895,7 @@ class DriftMonitor:
                 [_to_us(t, f"timestamps[{i}]") for i, t in enumerate(timestamps)], dtype=np.int64
             )
             if times.size != values.size:
-                raise invalid(
-                    "timestamps", f"has {times.size} values for {values.size} scores"
-                )
+                raise invalid("timestamps", f"has {times.size} values for {values.size} scores")
         return [self._event(e) for e in self._core.add_many(values, times)]
 
     def _event(self, raw: tuple[int, float, int]) -> DriftEvent:
