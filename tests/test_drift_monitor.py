@@ -298,9 +298,10 @@ def test_baseline_sources(tmp_path: Path) -> None:
     from_file = drift.DriftMonitor(path, window=300, clock=FakeClock())
     state = drift.HistogramState.from_scores(base, drift.histogram_edges(base))
     from_state = drift.DriftMonitor(state, window=300, clock=FakeClock())
-    for mon in (reference, from_file, from_state):
+    from_saved = drift.DriftMonitor(state.to_bytes(), window=300, clock=FakeClock())
+    for mon in (reference, from_file, from_state, from_saved):
         mon.add_many(stream)
-    assert reference.status() == from_file.status() == from_state.status()
+    assert reference.status() == from_file.status() == from_state.status() == from_saved.status()
     np.testing.assert_array_equal(from_state.edges, state.edges)
 
 

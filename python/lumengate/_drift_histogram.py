@@ -755,7 +755,7 @@ def _from_us(us: int) -> datetime:
 
 def _load_baseline(baseline: object, name: str = "baseline") -> npt.NDArray[np.float64]:
     if baseline is None:
-        raise invalid(name, "is None; pass scores, a .npy path or a HistogramState")
+        raise invalid(name, "is None; pass scores, a .npy path or a (saved) HistogramState")
     if isinstance(baseline, (str, os.PathLike)):
         path = Path(baseline)
         if not path.is_file():
@@ -775,7 +775,9 @@ class DriftMonitor:
     counts (O(bins) per score, table look-ups, no logarithm except for ``"js"``). Drift is
     ``statistic >= threshold`` once ``min_samples`` (default: ``window``) scores are in the
     window; a drift *event* is a rising edge into drift, then none until ``cooldown`` passes.
-    Thread-safe::
+    ``baseline`` is an array of scores, a ``.npy`` path, or a :class:`HistogramState` (or its
+    bytes), whose edges are then used as they are. ``clock`` returns an aware datetime (UTC
+    now by default); explicit timestamps override it. Thread-safe::
 
         >>> import numpy as np
         >>> from datetime import datetime, timedelta, timezone
@@ -817,6 +819,8 @@ class DriftMonitor:
         if not isinstance(cooldown, timedelta) or cooldown < timedelta(0):
             raise invalid("cooldown", f"must be a timedelta >= 0, got {cooldown!r}")
         threshold = float(threshold)
+        if isinstance(baseline, (bytes, bytearray, memoryview)):
+            baseline = HistogramState.from_bytes(bytes(baseline))
         if isinstance(baseline, HistogramState):
             if baseline.n == 0:
                 raise invalid("baseline", "is an empty HistogramState")
