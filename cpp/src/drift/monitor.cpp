@@ -1,5 +1,6 @@
 #include "lumengate/drift/monitor.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -126,11 +127,15 @@ double DriftMonitorCore::current_statistic() const {
             return std::sqrt(sum) / std::sqrt(2.0);
         }
         case Statistic::js: {
-            std::vector<double> q(p_.size());
+            // scipy's form, rel_entr(p, m) + rel_entr(q, m), without allocating.
             for (std::size_t i = 0; i < p_.size(); ++i) {
-                q[i] = (static_cast<double>(counts_[i]) + a) * inv_total;
+                const double p = p_[i];
+                const double q = (static_cast<double>(counts_[i]) + a) * inv_total;
+                const double m = (p + q) / 2.0;
+                if (p > 0) sum += p * std::log(p / m);
+                if (q > 0) sum += q * std::log(q / m);
             }
-            return divergence_of_probabilities(p_, q, Statistic::js);
+            return std::sqrt(std::max(sum, 0.0) / 2.0);
         }
     }
     return sum;
