@@ -1,6 +1,7 @@
 #include "lumengate/drift/monitor.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -76,7 +77,7 @@ DriftMonitorCore::DriftMonitorCore(MonitorConfig config)
 
 // O(bins) per score from table look-ups (no logarithm except for JS), recomputed from the
 // integer counts each time, so there is no drift from incremental floating-point updates.
-double DriftMonitorCore::current_statistic() const {
+inline double DriftMonitorCore::current_statistic() const {
     const std::size_t n = filled_;
     if (n == 0) return std::numeric_limits<double>::quiet_NaN();
     const double a = config_.smoothing;
@@ -141,8 +142,8 @@ double DriftMonitorCore::current_statistic() const {
     return sum;
 }
 
-MonitorCheck DriftMonitorCore::add_locked(double score, std::int64_t time_us) {
-    const auto bin = static_cast<std::uint32_t>(find_(score));
+// `inline` lets the compiler inline these into add_many despite -fPIC interposition rules.
+inline MonitorCheck DriftMonitorCore::add_bin_locked(std::uint32_t bin, std::int64_t time_us) {
     if (filled_ == config_.window) {
         --counts_[ring_[head_]];
     } else {
@@ -186,7 +187,7 @@ MonitorCheck DriftMonitorCore::add(double score, std::int64_t time_us) {
         unchanged.samples = filled_;
         return unchanged;
     }
-    return add_locked(score, time_us);
+    return add_bin_locked(static_cast<std::uint32_t>(find_(score)), time_us);
 }
 
 std::vector<MonitorEvent> DriftMonitorCore::add_many(std::span<const double> scores,
@@ -207,12 +208,23 @@ std::vector<MonitorEvent> DriftMonitorCore::add_many(std::span<const double> sco
     }
     const std::scoped_lock guard(mutex_);
     const std::size_t before = events_.size();
-    for (std::size_t i = 0; i < scores.size(); ++i) {
-        if (!std::isfinite(scores[i])) {
-            ++dropped_;
-            continue;
+    // Bins of a block are found first: those searches are independent of each other, so
+    // they overlap instead of waiting on the previous score's statistic.
+    constexpr std::size_t block = 256;
+    std::array<std::uint32_t, block> bins{};
+    for (std::size_t start = 0; start < scores.size(); start += block) {
+        const std::size_t end = std::min(scores.size(), start + block);
+        for (std::size_t i = start; i < end; ++i) {
+            const double x = scores[i];
+            bins[i - start] = std::isfinite(x) ? static_cast<std::uint32_t>(find_(x)) : 0;
         }
-        add_locked(scores[i], times.size() == 1 ? times[0] : times[i]);
+        for (std::size_t i = start; i < end; ++i) {
+            if (!std::isfinite(scores[i])) {
+                ++dropped_;
+                continue;
+            }
+            add_bin_locked(bins[i - start], times.size() == 1 ? times[0] : times[i]);
+        }
     }
     return {events_.begin() + static_cast<std::ptrdiff_t>(before), events_.end()};
 }

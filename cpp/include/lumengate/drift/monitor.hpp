@@ -77,7 +77,7 @@ class DriftMonitorCore {
     static std::unique_ptr<DriftMonitorCore> from_bytes(std::string_view bytes, std::string& extra);
 
   private:
-    MonitorCheck add_locked(double score, std::int64_t time_us);
+    MonitorCheck add_bin_locked(std::uint32_t bin, std::int64_t time_us);
     [[nodiscard]] double current_statistic() const;
     void clear_locked();
 
