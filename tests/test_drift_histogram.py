@@ -462,6 +462,8 @@ def test_report() -> None:
         )
         assert numeric["test"].startswith("chi2 (binned")
         assert numeric["statistic"] == pytest.approx(expected.statistic, rel=RTOL)
+    ref["constant"], cur["constant"] = 1.0, 1.0
+    assert not bool(drift.report(ref, cur).set_index("column").loc["constant", "drift"])
     raw = drift.report(ref, cur, correction="none")
     np.testing.assert_array_equal(raw["pvalue_adjusted"], raw["pvalue"])
     with pytest.raises(InvalidArgument, match="correction"):

@@ -224,6 +224,7 @@ def test_concurrent_adds_match_serial() -> None:
         serial.add(float(x))
     shared = drift.DriftMonitor(base, window=50_000, clock=FakeClock())
     parts = np.array_split(scores, 4)
+    threads_before = threading.active_count()
     threads = [
         threading.Thread(target=lambda p=p: [shared.add(float(x)) for x in p]) for p in parts
     ]
@@ -234,8 +235,7 @@ def test_concurrent_adds_match_serial() -> None:
     np.testing.assert_array_equal(shared.counts, serial.counts)
     assert shared.status().total == serial.status().total == scores.size
     assert shared.status().statistic == pytest.approx(serial.status().statistic, rel=1e-12)
-    before = threading.active_count()
-    assert before == threading.active_count()
+    assert threading.active_count() == threads_before  # every worker finished
 
 
 def test_concurrent_add_many() -> None:

@@ -462,7 +462,9 @@ def report(
         else:
             ref_values = _as_float_array(ref_column.to_numpy(), f"reference[{name!r}]")
             cur_values = _as_float_array(cur_column.to_numpy(), f"current[{name!r}]")
-            edges = histogram_edges(ref_values, bins)
+            # A constant reference column has no quantile bins; its uniform bins still work.
+            constant = bool(ref_values.min() == ref_values.max())
+            edges = histogram_edges(ref_values, bins, "uniform" if constant else "quantile")
             value, ref_counts, cur_counts, _, _ = _native.scores_divergence(
                 ref_values, cur_values, edges, "psi", _smoothing(smoothing), "reject", 0
             )
