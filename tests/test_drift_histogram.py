@@ -594,3 +594,18 @@ def test_all_pairs_of_statistics_are_symmetric_where_expected() -> None:
     for a, b in itertools.permutations([p, q]):
         assert drift.js_distance(a, b) == pytest.approx(drift.js_distance(b, a), rel=RTOL)
         assert drift.psi(a, b) == pytest.approx(drift.psi(b, a), rel=RTOL)
+
+
+def test_state_byte_layout_is_little_endian() -> None:
+    import struct
+
+    state = _state([0.25, 3.0, 3.0])
+    data = state.to_bytes()
+    (count,) = struct.unpack_from("<I", data, 5)
+    assert count == EDGES.size
+    edges = struct.unpack_from(f"<{count}d", data, 9)
+    np.testing.assert_array_equal(edges, EDGES)
+    counts = struct.unpack_from(f"<{count - 1}Q", data, 9 + 8 * count)
+    assert list(counts) == [0, 0, 1, 0, 2]
+    (n,) = struct.unpack_from("<Q", data, 9 + 8 * count + 8 * (count - 1))
+    assert n == 3
