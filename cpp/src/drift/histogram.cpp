@@ -362,20 +362,20 @@ ByteReader::ByteReader(std::string_view bytes, std::string_view magic, std::uint
                        const std::string& what)
     : bytes_(bytes), what_(what) {
     if (bytes.size() < magic.size() + 1 + 8)
-        fail("is truncated (" + std::to_string(bytes.size()) + " bytes)");
+        fail("are truncated (" + std::to_string(bytes.size()) + " bytes)");
     if (bytes.substr(0, magic.size()) != magic) {
-        fail("does not start with the magic header '" + std::string(magic) + "'");
+        fail("do not start with the magic header '" + std::string(magic) + "'");
     }
     const auto found = static_cast<std::uint8_t>(bytes[magic.size()]);
     if (found != version) {
-        fail("has format version " + std::to_string(found) + "; this lumengate reads version " +
+        fail("have format version " + std::to_string(found) + "; this lumengate reads version " +
              std::to_string(version));
     }
     end_ = bytes.size() - 8;
     std::uint64_t stored = 0;
     get_le(bytes.data() + end_, &stored, 8);
     if (stored != XXH64(bytes.data(), end_, 0)) {
-        fail("fails its checksum (corrupt or truncated)");
+        fail("fail their checksum (corrupt or truncated)");
     }
     pos_ = magic.size() + 1;
 }
