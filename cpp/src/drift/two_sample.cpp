@@ -1,0 +1,573 @@
+#include "lumengate/drift/two_sample.hpp"
+
+#include <tbb/parallel_invoke.h>
+#include <tbb/parallel_sort.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+
+#include "lumengate/common/error.hpp"
+
+namespace lumengate::drift {
+namespace {
+
+// Exact integer sums of squared rank differences overflow 64 bits for millions of scores.
+__extension__ typedef __int128 int128;
+__extension__ typedef unsigned __int128 uint128;
+
+// Sum with Neumaier's compensation: the result is at least as accurate as numpy's pairwise sum,
+// so the two agree to a few ulps whatever the order.
+class CompensatedSum {
+  public:
+    void add(double x) {
+        const double t = sum_ + x;
+        if (std::abs(sum_) >= std::abs(x)) {
+            compensation_ += (sum_ - t) + x;
+        } else {
+            compensation_ += (x - t) + sum_;
+        }
+        sum_ = t;
+    }
+    [[nodiscard]] double value() const { return sum_ + compensation_; }
+
+  private:
+    double sum_ = 0.0;
+    double compensation_ = 0.0;
+};
+
+// numpy's float floor division (npy_floor_divide), which can differ from floor(a / b).
+double floor_divide(double a, double b) {
+    if (b == 0.0) return a / b;
+    double mod = std::fmod(a, b);
+    double div = (a - mod) / b;
+    if (mod != 0.0) {
+        if ((b < 0) != (mod < 0)) div -= 1.0;
+    }
+    if (div != 0.0) {
+        double floored = std::floor(div);
+        if (div - floored > 0.5) floored += 1.0;
+        return floored;
+    }
+    return std::copysign(0.0, a / b);
+}
+
+// Rounds half to even, as numpy.round does.
+double round_half_even(double x) { return std::nearbyint(x); }
+
+std::vector<double> sorted_copy(std::span<const double> values, std::size_t threads) {
+    std::vector<double> out(values.begin(), values.end());
+    std::vector<double> none;
+    sort_pair(out, none, threads);
+    return out;
+}
+
+// Fraction of lattice paths from (0,0) to (n,n) that leave the band |x - y| < h
+// (P(D_{n,n} >= h/n)), by an alternating series evaluated Horner-style.
+double prob_outside_square(std::int64_t n, std::int64_t h) {
+    double p = 0.0;
+    for (std::int64_t k = n / h; k >= 0; --k) {
+        double term = 1.0;
+        for (std::int64_t j = 0; j < h; ++j) {
+            term = static_cast<double>(n - k * h - j) * term / static_cast<double>(n + k * h + j + 1);
+        }
+        p = term * (1.0 - p);
+    }
+    return 2 * p;
+}
+
+// 1 - (fraction of lattice paths from (0,0) to (m,n) staying strictly inside
+// |x/m - y/n| < h/lcm(m,n)), by Viehmann's (2021) recursion for the complement over a sliding
+// column window (Hodges 1958).
+double outer_prob_inside(std::int64_t m, std::int64_t n, std::int64_t g, std::int64_t h) {
+    if (m < n) std::swap(m, n);
+    const std::int64_t mg = m / g;
+    const std::int64_t ng = n / g;
+    const auto mgd = static_cast<double>(mg);
+    std::int64_t minj = 0;
+    std::int64_t maxj =
+        std::min(static_cast<std::int64_t>(std::ceil(static_cast<double>(h) / mgd)), n + 1);
+    std::int64_t curlen = maxj - minj;
+    const std::int64_t length = std::min(2 * maxj + 2, n + 1);
+    std::vector<double> a(static_cast<std::size_t>(length), 1.0);
+    std::fill(a.begin() + minj, a.begin() + maxj, 0.0);
+    for (std::int64_t i = 1; i <= m; ++i) {
+        const std::int64_t lastminj = minj;
+        const std::int64_t lastlen = curlen;
+        minj = std::max<std::int64_t>(
+            static_cast<std::int64_t>(std::floor(static_cast<double>(ng * i - h) / mgd)) + 1, 0);
+        minj = std::min(minj, n);
+        maxj = std::min(static_cast<std::int64_t>(std::ceil(static_cast<double>(ng * i + h) / mgd)),
+                        n + 1);
+        if (maxj <= minj) return 1.0;
+        double value = minj == 0 ? 0.0 : 1.0;
+        const auto id = static_cast<double>(i);
+        for (std::int64_t jj = 0; jj < maxj - minj; ++jj) {
+            const std::int64_t j = jj + minj;
+            const auto jd = static_cast<double>(j);
+            value = (a[static_cast<std::size_t>(jj + minj - lastminj)] * id + value * jd) / (id + jd);
+            a[static_cast<std::size_t>(jj)] = value;
+        }
+        curlen = maxj - minj;
+        if (lastlen > curlen) {
+            std::fill(a.begin() + (maxj - minj), a.begin() + (maxj - minj + (lastlen - curlen)), 1.0);
+        }
+    }
+    return a[static_cast<std::size_t>(maxj - minj - 1)];
+}
+
+void require_nonempty(std::span<const double> values, const char* field) {
+    if (values.empty()) throw InvalidArgument(field, "is empty; pass at least one score");
+}
+
+}  // namespace
+
+void sort_pair(std::vector<double>& a, std::vector<double>& b, std::size_t threads) {
+    constexpr std::size_t parallel_threshold = 1 << 14;
+    if (threads <= 1 || a.size() + b.size() < parallel_threshold) {
+        std::sort(a.begin(), a.end());
+        std::sort(b.begin(), b.end());
+        return;
+    }
+    tbb::task_arena arena(static_cast<int>(threads));
+    arena.execute([&] {
+        tbb::parallel_invoke([&] { tbb::parallel_sort(a.begin(), a.end()); },
+                             [&] { tbb::parallel_sort(b.begin(), b.end()); });
+    });
+}
+
+KsTestResult ks_2samp_sorted(std::span<const double> a, std::span<const double> b,
+                             const std::string& method) {
+    require_nonempty(a, "reference");
+    require_nonempty(b, "current");
+    if (method != "auto" && method != "exact" && method != "asymp") {
+        throw InvalidArgument("method", "must be 'auto', 'exact' or 'asymp', got '" + method + "'");
+    }
+    const auto n1 = static_cast<std::int64_t>(a.size());
+    const auto n2 = static_cast<std::int64_t>(b.size());
+    const auto n1d = static_cast<double>(n1);
+    const auto n2d = static_cast<double>(n2);
+    // Largest and smallest difference of the two empirical CDFs, at every observed value.
+    double max_diff = -std::numeric_limits<double>::infinity();
+    double min_diff = std::numeric_limits<double>::infinity();
+    std::size_t i = 0, j = 0;
+    while (i < a.size() || j < b.size()) {
+        double value = 0.0;
+        if (j == b.size() || (i < a.size() && a[i] <= b[j])) {
+            value = a[i];
+        } else {
+            value = b[j];
+        }
+        while (i < a.size() && a[i] <= value) ++i;
+        while (j < b.size() && b[j] <= value) ++j;
+        const double diff = static_cast<double>(i) / n1d - static_cast<double>(j) / n2d;
+        max_diff = std::max(max_diff, diff);
+        min_diff = std::min(min_diff, diff);
+    }
+    const double min_s = std::clamp(-min_diff, 0.0, 1.0);
+    double d = min_s > max_diff ? min_s : max_diff;
+
+    const std::int64_t g = std::gcd(n1, n2);
+    const std::int64_t n1g = n1 / g;
+    const std::int64_t n2g = n2 / g;
+    std::string mode = method;
+    if (mode == "auto") {
+        mode = std::max(n1, n2) <= 10000 ? "exact" : "asymp";
+    } else if (mode == "exact" && static_cast<double>(n1g) >=
+                                      static_cast<double>(std::numeric_limits<std::int32_t>::max()) /
+                                          static_cast<double>(n2g)) {
+        mode = "asymp";
+    }
+    KsTestResult result;
+    if (mode == "exact") {
+        const std::int64_t lcm = n1g * n2;
+        const auto h = static_cast<std::int64_t>(round_half_even(d * static_cast<double>(lcm)));
+        d = static_cast<double>(h) * 1.0 / static_cast<double>(lcm);
+        double prob = 1.0;
+        if (h != 0) {
+            prob = n1 == n2 ? prob_outside_square(n1, h) : outer_prob_inside(n1, n2, g, h);
+        }
+        if (prob >= 0.0 && prob <= 1.0) {
+            result.statistic = d;
+            result.pvalue = prob;
+            result.exact = true;
+            return result;
+        }
+    }
+    // Smirnov's asymptotic: the one-sample distribution at the effective size m*n/(m+n).
+    const double m = std::max(n1d, n2d);
+    const double n = std::min(n1d, n2d);
+    const double en = m * n / (m + n);
+    const auto effective = static_cast<std::int64_t>(round_half_even(en));
+    result.statistic = d;
+    result.pvalue = std::clamp(kolmogorov_sf(effective, d), 0.0, 1.0);
+    result.exact = false;
+    return result;
+}
+
+KsTestResult ks_2samp(std::span<const double> reference, std::span<const double> current,
+                      const std::string& method, std::size_t threads) {
+    require_nonempty(reference, "reference");
+    require_nonempty(current, "current");
+    std::vector<double> a(reference.begin(), reference.end());
+    std::vector<double> b(current.begin(), current.end());
+    sort_pair(a, b, threads);
+    return ks_2samp_sorted(a, b, method);
+}
+
+double wasserstein_sorted(std::span<const double> a, std::span<const double> b) {
+    require_nonempty(a, "reference");
+    require_nonempty(b, "current");
+    const auto n1 = static_cast<double>(a.size());
+    const auto n2 = static_cast<double>(b.size());
+    // Integral of |F_a - F_b| over the merged sorted values: each gap between consecutive
+    // distinct values weighted by the CDF difference at its left end.
+    CompensatedSum total;
+    std::size_t i = 0, j = 0;
+    while (i < a.size() || j < b.size()) {
+        const double value =
+            (j == b.size() || (i < a.size() && a[i] <= b[j])) ? a[i] : b[j];
+        while (i < a.size() && a[i] <= value) ++i;
+        while (j < b.size() && b[j] <= value) ++j;
+        if (i == a.size() && j == b.size()) break;
+        const double next = (j == b.size() || (i < a.size() && a[i] <= b[j])) ? a[i] : b[j];
+        const double weight = std::abs(static_cast<double>(i) / n1 - static_cast<double>(j) / n2);
+        total.add(weight * (next - value));
+    }
+    return total.value();
+}
+
+double wasserstein(std::span<const double> reference, std::span<const double> current,
+                   std::size_t threads) {
+    require_nonempty(reference, "reference");
+    require_nonempty(current, "current");
+    std::vector<double> a(reference.begin(), reference.end());
+    std::vector<double> b(current.begin(), current.end());
+    sort_pair(a, b, threads);
+    return wasserstein_sorted(a, b);
+}
+
+namespace {
+
+// Exact null distribution of the two-sample Cramér-von Mises U statistic (Xiao, Gordon &
+// Yakovlev 2006, Algorithm 1): frequencies of sum (a*v - b*u)^2 over lattice paths.
+double cramervonmises_exact_pvalue(double u_statistic, std::int64_t m, std::int64_t n) {
+    const std::int64_t lcm = std::lcm(m, n);
+    const std::int64_t a = lcm / m;
+    const std::int64_t b = lcm / n;
+    const std::int64_t mn = m * n;
+    const double zeta = floor_divide(
+        static_cast<double>(lcm * lcm * (m + n)) *
+            (6 * u_statistic - static_cast<double>(mn * (4 * mn - 1))),
+        static_cast<double>(6 * mn * mn));
+    using Table = std::vector<std::pair<std::int64_t, std::uint64_t>>;  // value -> paths, sorted
+    std::vector<Table> tables(static_cast<std::size_t>(m + 1));
+    tables[0] = {{0, 1}};
+    for (std::int64_t u = 0; u <= n; ++u) {
+        std::vector<Table> next(static_cast<std::size_t>(m + 1));
+        Table running;
+        for (std::int64_t v = 0; v <= m; ++v) {
+            const Table& g = tables[static_cast<std::size_t>(v)];
+            Table merged;
+            merged.reserve(running.size() + g.size());
+            std::size_t p = 0, q = 0;
+            while (p < running.size() || q < g.size()) {
+                if (q == g.size() || (p < running.size() && running[p].first < g[q].first)) {
+                    merged.push_back(running[p++]);
+                } else if (p == running.size() || g[q].first < running[p].first) {
+                    merged.push_back(g[q++]);
+                } else {
+                    merged.emplace_back(running[p].first, running[p].second + g[q].second);
+                    ++p;
+                    ++q;
+                }
+            }
+            const std::int64_t step = (a * v - b * u) * (a * v - b * u);
+            for (auto& entry : merged) entry.first += step;
+            running = merged;
+            next[static_cast<std::size_t>(v)] = std::move(merged);
+        }
+        tables = std::move(next);
+    }
+    std::uint64_t at_least = 0;
+    for (const auto& [value, paths] : tables[static_cast<std::size_t>(m)]) {
+        if (static_cast<double>(value) >= zeta) at_least += paths;
+    }
+    // C(m+n, m) exactly: m + n <= 40 here.
+    std::uint64_t combinations = 1;
+    for (std::int64_t k = 1; k <= m; ++k) {
+        combinations = combinations * static_cast<std::uint64_t>(n + k) / static_cast<std::uint64_t>(k);
+    }
+    return static_cast<double>(at_least) / static_cast<double>(combinations);
+}
+
+// Midranks of the pooled sorted sample, as sums of twice the rank (exact integers): for each
+// element of `a` (sorted), twice its average rank among a ∪ b.
+void twice_midranks(std::span<const double> a, std::span<const double> b,
+                    std::vector<std::int64_t>& ranks_a, std::vector<std::int64_t>& ranks_b) {
+    ranks_a.resize(a.size());
+    ranks_b.resize(b.size());
+    std::size_t i = 0, j = 0;
+    std::int64_t below = 0;
+    while (i < a.size() || j < b.size()) {
+        const double value =
+            (j == b.size() || (i < a.size() && a[i] <= b[j])) ? a[i] : b[j];
+        std::size_t ie = i, je = j;
+        while (ie < a.size() && a[ie] == value) ++ie;
+        while (je < b.size() && b[je] == value) ++je;
+        const auto tied = static_cast<std::int64_t>((ie - i) + (je - j));
+        // Ranks below+1 .. below+tied average to below + (tied + 1) / 2.
+        const std::int64_t twice = 2 * below + tied + 1;
+        for (std::size_t k = i; k < ie; ++k) ranks_a[k] = twice;
+        for (std::size_t k = j; k < je; ++k) ranks_b[k] = twice;
+        below += tied;
+        i = ie;
+        j = je;
+    }
+}
+
+}  // namespace
+
+CramerVonMisesResult cramervonmises(std::span<const double> reference,
+                                    std::span<const double> current, const std::string& method,
+                                    std::size_t threads) {
+    if (reference.size() < 2) {
+        throw InvalidArgument("reference", "holds " + std::to_string(reference.size()) +
+                                               " score(s); the Cramér-von Mises test needs at least 2");
+    }
+    if (current.size() < 2) {
+        throw InvalidArgument("current", "holds " + std::to_string(current.size()) +
+                                             " score(s); the Cramér-von Mises test needs at least 2");
+    }
+    if (method != "auto" && method != "exact" && method != "asymptotic") {
+        throw InvalidArgument("method",
+                              "must be 'auto', 'exact' or 'asymptotic', got '" + method + "'");
+    }
+    std::vector<double> a(reference.begin(), reference.end());
+    std::vector<double> b(current.begin(), current.end());
+    sort_pair(a, b, threads);
+    const auto nx = static_cast<std::int64_t>(a.size());
+    const auto ny = static_cast<std::int64_t>(b.size());
+    std::string mode = method;
+    if (mode == "auto") mode = std::max(nx, ny) > 20 ? "asymptotic" : "exact";
+    if (mode == "exact" && std::max(nx, ny) > 30) {
+        throw InvalidArgument("method", "'exact' is limited to samples of at most 30 scores here, got " +
+                                            std::to_string(nx) + " and " + std::to_string(ny) +
+                                            "; use 'asymptotic'");
+    }
+
+    std::vector<std::int64_t> ra, rb;
+    twice_midranks(a, b, ra, rb);
+    // Sums of (2*rank - 2*i)^2 are exact integers: U = (nx*Sx + ny*Sy) / 4.
+    uint128 sx = 0, sy = 0;
+    for (std::size_t i = 0; i < ra.size(); ++i) {
+        const std::int64_t d = ra[i] - 2 * static_cast<std::int64_t>(i + 1);
+        sx += static_cast<uint128>(d * d);
+    }
+    for (std::size_t i = 0; i < rb.size(); ++i) {
+        const std::int64_t d = rb[i] - 2 * static_cast<std::int64_t>(i + 1);
+        sy += static_cast<uint128>(d * d);
+    }
+    const double u = static_cast<double>(static_cast<long double>(sx) / 4.0L) *
+                         static_cast<double>(nx) +
+                     static_cast<double>(static_cast<long double>(sy) / 4.0L) *
+                         static_cast<double>(ny);
+    const std::int64_t k = nx * ny;
+    const std::int64_t total = nx + ny;
+    const double t = u / static_cast<double>(k * total) -
+                     static_cast<double>(4 * k - 1) / static_cast<double>(6 * total);
+
+    CramerVonMisesResult result;
+    result.statistic = t;
+    if (mode == "exact") {
+        result.pvalue = cramervonmises_exact_pvalue(u, nx, ny);
+        result.exact = true;
+        return result;
+    }
+    // Anderson (1962): mean and variance of T, then the limiting one-sample distribution.
+    const double big_n = static_cast<double>(total);
+    const double et = (1 + 1 / big_n) / 6;
+    const int128 numerator = static_cast<int128>(total + 1) *
+                               (static_cast<int128>(4) * k * total -
+                                3 * (static_cast<int128>(nx) * nx + static_cast<int128>(ny) * ny) -
+                                2 * static_cast<int128>(k));
+    const int128 denominator =
+        static_cast<int128>(45) * total * total * 4 * static_cast<int128>(k);
+    const double vt = static_cast<double>(static_cast<long double>(numerator) /
+                                          static_cast<long double>(denominator));
+    const double tn = 1.0 / 6 + (t - et) / std::sqrt(45 * vt);
+    result.pvalue = tn >= 0.003 ? std::max(1.0 - cramervonmises_limit_cdf(tn), 0.0) : 1.0;
+    return result;
+}
+
+namespace {
+
+// Least-squares quadratic through (x, y), as numpy.polyfit(x, y, 2) computes it: columns scaled
+// to unit norm, then a Householder QR solve (full rank here).
+std::array<double, 3> quadratic_fit(std::span<const double> x, std::span<const double> y) {
+    const std::size_t rows = x.size();
+    std::vector<std::array<double, 3>> a(rows);
+    std::array<double, 3> scale{};
+    for (std::size_t r = 0; r < rows; ++r) {
+        a[r] = {x[r] * x[r], x[r], 1.0};
+        for (int c = 0; c < 3; ++c) scale[static_cast<std::size_t>(c)] += a[r][static_cast<std::size_t>(c)] * a[r][static_cast<std::size_t>(c)];
+    }
+    for (double& s : scale) s = std::sqrt(s);
+    for (auto& row : a) {
+        for (std::size_t c = 0; c < 3; ++c) row[c] /= scale[c];
+    }
+    std::vector<double> rhs(y.begin(), y.end());
+    for (std::size_t c = 0; c < 3; ++c) {
+        double norm = 0.0;
+        for (std::size_t r = c; r < rows; ++r) norm += a[r][c] * a[r][c];
+        norm = std::sqrt(norm);
+        const double alpha = a[c][c] > 0 ? -norm : norm;
+        std::vector<double> v(rows, 0.0);
+        for (std::size_t r = c; r < rows; ++r) v[r] = a[r][c];
+        v[c] -= alpha;
+        double vnorm = 0.0;
+        for (std::size_t r = c; r < rows; ++r) vnorm += v[r] * v[r];
+        if (vnorm == 0.0) continue;
+        for (std::size_t cc = c; cc < 3; ++cc) {
+            double dot = 0.0;
+            for (std::size_t r = c; r < rows; ++r) dot += v[r] * a[r][cc];
+            const double f = 2 * dot / vnorm;
+            for (std::size_t r = c; r < rows; ++r) a[r][cc] -= f * v[r];
+        }
+        double dot = 0.0;
+        for (std::size_t r = c; r < rows; ++r) dot += v[r] * rhs[r];
+        const double f = 2 * dot / vnorm;
+        for (std::size_t r = c; r < rows; ++r) rhs[r] -= f * v[r];
+    }
+    std::array<double, 3> coef{};
+    for (std::size_t c = 3; c-- > 0;) {
+        double s = rhs[c];
+        for (std::size_t cc = c + 1; cc < 3; ++cc) s -= a[c][cc] * coef[cc];
+        coef[c] = s / a[c][c];
+    }
+    for (std::size_t c = 0; c < 3; ++c) coef[c] /= scale[c];
+    return coef;
+}
+
+}  // namespace
+
+AndersonResult anderson_ksamp(const std::vector<std::span<const double>>& samples,
+                              std::size_t threads) {
+    const std::size_t k = samples.size();
+    if (k < 2) {
+        throw InvalidArgument("samples", "holds " + std::to_string(k) +
+                                             " sample(s); the k-sample Anderson-Darling test needs at least 2");
+    }
+    std::vector<std::vector<double>> sorted(k);
+    std::vector<double> pooled;
+    for (std::size_t i = 0; i < k; ++i) {
+        if (samples[i].empty()) {
+            throw InvalidArgument("samples[" + std::to_string(i) + "]",
+                                  "is empty; every sample needs at least one score");
+        }
+        sorted[i] = sorted_copy(samples[i], threads);
+        pooled.insert(pooled.end(), samples[i].begin(), samples[i].end());
+    }
+    pooled = sorted_copy(pooled, threads);
+    const auto n_total = static_cast<double>(pooled.size());
+    // Distinct pooled values z_j with their multiplicities l_j and midpoints B_j.
+    std::vector<double> distinct;
+    std::vector<double> counts;
+    std::vector<double> midpoints;
+    for (std::size_t i = 0; i < pooled.size();) {
+        std::size_t e = i;
+        while (e < pooled.size() && pooled[e] == pooled[i]) ++e;
+        distinct.push_back(pooled[i]);
+        const auto l = static_cast<double>(e - i);
+        counts.push_back(l);
+        midpoints.push_back(static_cast<double>(i) + l / 2.);
+        i = e;
+    }
+    if (distinct.size() < 2) {
+        throw InvalidArgument("samples", "hold a single distinct value (" + std::to_string(distinct[0]) +
+                                             "); the Anderson-Darling test needs at least two");
+    }
+    double a2 = 0.0;
+    for (std::size_t i = 0; i < k; ++i) {
+        const std::vector<double>& s = sorted[i];
+        const auto ni = static_cast<double>(s.size());
+        CompensatedSum inner;
+        std::size_t below = 0;  // s elements < z_j
+        for (std::size_t jz = 0; jz < distinct.size(); ++jz) {
+            const double z = distinct[jz];
+            while (below < s.size() && s[below] < z) ++below;
+            std::size_t upto = below;
+            while (upto < s.size() && s[upto] == z) ++upto;
+            const double fij = static_cast<double>(upto - below);
+            const double mij = static_cast<double>(upto) - fij / 2.;
+            const double lj = counts[jz];
+            const double bj = midpoints[jz];
+            const double diff = n_total * mij - bj * ni;
+            inner.add(lj / n_total * (diff * diff) / (bj * (n_total - bj) - n_total * lj / 4.));
+        }
+        a2 += inner.value() / ni;
+    }
+    a2 *= (n_total - 1.) / n_total;
+
+    double harmonic_inverse = 0.0;
+    for (const auto& s : sorted) harmonic_inverse += 1. / static_cast<double>(s.size());
+    // h = sum_{i=1}^{N-1} 1/i and g = sum_{i=1}^{N-2} sum_{j=i+1}^{N-1} 1/((N-i) j), by the
+    // cumulative sums scipy uses.
+    const auto big_n = static_cast<std::int64_t>(pooled.size());
+    double running = 0.0;
+    CompensatedSum g_sum;
+    for (std::int64_t step = 0; step < big_n - 2; ++step) {
+        running += 1. / static_cast<double>(big_n - 1 - step);
+        g_sum.add(running / static_cast<double>(step + 2));
+    }
+    const double h = running + 1;
+    const double g = g_sum.value();
+    const auto kd = static_cast<double>(k);
+    const double big_h = harmonic_inverse;
+    const double ca = (4 * g - 6) * (kd - 1) + (10 - 6 * g) * big_h;
+    const double cb = (2 * g - 4) * kd * kd + 8 * h * kd + (2 * g - 14 * h - 4) * big_h - 8 * h +
+                      4 * g - 6;
+    const double cc = (6 * h + 2 * g - 2) * kd * kd + (4 * h - 4 * g + 6) * kd + (2 * h - 6) * big_h +
+                      4 * h;
+    const double cd = (2 * h + 6) * kd * kd - 4 * h * kd;
+    const auto big_nl = static_cast<long double>(big_n);
+    const auto n3 = static_cast<double>(big_nl * big_nl * big_nl);
+    const auto n2 = static_cast<double>(big_nl * big_nl);
+    const double sigmasq = (ca * n3 + cb * n2 + cc * n_total + cd) /
+                           ((n_total - 1.) * (n_total - 2.) * (n_total - 3.));
+    const double m = kd - 1;
+    AndersonResult result;
+    result.statistic = (a2 - m) / std::sqrt(sigmasq);
+
+    // Scholz & Stephens (1987), Table 2 interpolation coefficients.
+    constexpr std::array<double, 7> b0 = {0.675, 1.281, 1.645, 1.96, 2.326, 2.573, 3.085};
+    constexpr std::array<double, 7> b1 = {-0.245, 0.25, 0.678, 1.149, 1.822, 2.364, 3.615};
+    constexpr std::array<double, 7> b2 = {-0.105, -0.305, -0.362, -0.391, -0.396, -0.345, -0.154};
+    constexpr std::array<double, 7> levels = {0.25, 0.1, 0.05, 0.025, 0.01, 0.005, 0.001};
+    result.critical_values.resize(7);
+    for (std::size_t i = 0; i < 7; ++i) {
+        result.critical_values[i] = b0[i] + b1[i] / std::sqrt(m) + b2[i] / m;
+    }
+    const auto [lowest, highest] =
+        std::minmax_element(result.critical_values.begin(), result.critical_values.end());
+    if (result.statistic < *lowest) {
+        result.pvalue = 0.25;
+        result.capped = 1;
+    } else if (result.statistic > *highest) {
+        result.pvalue = 0.001;
+        result.capped = -1;
+    } else {
+        std::array<double, 7> log_levels{};
+        for (std::size_t i = 0; i < 7; ++i) log_levels[i] = std::log(levels[i]);
+        const auto coef = quadratic_fit(result.critical_values, log_levels);
+        const double x = result.statistic;
+        result.pvalue = std::exp(((0.0 * x + coef[0]) * x + coef[1]) * x + coef[2]);
+    }
+    return result;
+}
+
+}  // namespace lumengate::drift
