@@ -96,16 +96,17 @@ double QuantileSketch::max() const {
 
 void QuantileSketch::compact_from(std::size_t level) {
     for (std::size_t h = level; h < levels_.size(); ++h) {
-        std::vector<double>& items = levels_[h];
-        if (items.size() < capacity_) continue;
-        std::sort(items.begin(), items.end());
-        // An odd item out (the largest) stays at this level, so weight is conserved exactly.
-        const std::size_t paired = items.size() - items.size() % 2;
+        if (levels_[h].size() < capacity_) continue;
+        // Grow first: adding a level may move the others.
         if (h + 1 == levels_.size()) {
             levels_.emplace_back();
             offsets_.push_back(0);
         }
+        std::vector<double>& items = levels_[h];
         std::vector<double>& up = levels_[h + 1];
+        std::sort(items.begin(), items.end());
+        // An odd item out (the largest) stays at this level, so weight is conserved exactly.
+        const std::size_t paired = items.size() - items.size() % 2;
         const std::size_t offset = offsets_[h];
         for (std::size_t i = offset; i < paired; i += 2) up.push_back(items[i]);
         offsets_[h] ^= 1;
