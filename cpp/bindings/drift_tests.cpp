@@ -16,8 +16,8 @@ using Scores = py::array_t<double, py::array::c_style | py::array::forcecast>;
 // A caller's score array as a span over numpy's buffer (no copy), checked for shape.
 std::span<const double> view(const Scores& scores, const std::string& field) {
     if (scores.ndim() != 1) {
-        throw InvalidArgument(field, "must be one-dimensional, got " +
-                                         std::to_string(scores.ndim()) + " dimensions");
+        throw InvalidArgument(
+            field, "must be one-dimensional, got " + std::to_string(scores.ndim()) + " dimensions");
     }
     return {scores.data(), static_cast<std::size_t>(scores.shape(0))};
 }
@@ -54,11 +54,9 @@ void register_drift_tests(py::module_& m) {
                 py::gil_scoped_release release;
                 r = drift::ks_2samp(a.finite(), b.finite(), method, workers);
             }
-            return py::make_tuple(r.statistic, r.pvalue, r.exact, a.clean.dropped,
-                                  b.clean.dropped);
+            return py::make_tuple(r.statistic, r.pvalue, r.exact, a.clean.dropped, b.clean.dropped);
         },
-        "reference"_a, "current"_a, "method"_a = "auto", "non_finite"_a = "reject",
-        "threads"_a = 0,
+        "reference"_a, "current"_a, "method"_a = "auto", "non_finite"_a = "reject", "threads"_a = 0,
         "Two-sided two-sample Kolmogorov-Smirnov test: (statistic, pvalue, exact, dropped "
         "reference, dropped current).");
     m.def(
@@ -91,17 +89,14 @@ void register_drift_tests(py::module_& m) {
                 py::gil_scoped_release release;  // as in ks_2samp: only buffers kept alive
                 r = drift::cramervonmises(a.finite(), b.finite(), method, workers);
             }
-            return py::make_tuple(r.statistic, r.pvalue, r.exact, a.clean.dropped,
-                                  b.clean.dropped);
+            return py::make_tuple(r.statistic, r.pvalue, r.exact, a.clean.dropped, b.clean.dropped);
         },
-        "reference"_a, "current"_a, "method"_a = "auto", "non_finite"_a = "reject",
-        "threads"_a = 0,
+        "reference"_a, "current"_a, "method"_a = "auto", "non_finite"_a = "reject", "threads"_a = 0,
         "Two-sample Cramér-von Mises test: (statistic, pvalue, exact, dropped reference, "
         "dropped current).");
     m.def(
         "anderson_ksamp",
-        [](const std::vector<Scores>& samples, const std::string& non_finite,
-           std::size_t threads) {
+        [](const std::vector<Scores>& samples, const std::string& non_finite, std::size_t threads) {
             const auto policy = drift::parse_non_finite(non_finite);
             std::vector<Sample> prepared;
             prepared.reserve(samples.size());

@@ -136,9 +136,7 @@ def ks_2samp(
     1.0
     """
     if alternative != "two-sided":
-        raise invalid(
-            "alternative", f"only 'two-sided' is supported, got {alternative!r}"
-        )
+        raise invalid("alternative", f"only 'two-sided' is supported, got {alternative!r}")
     statistic, pvalue, exact, dropped_reference, dropped_current = _native.ks_2samp(
         _scores(reference, "reference"),
         _scores(current, "current"),
@@ -367,9 +365,7 @@ def ks_from_sketches(reference: QuantileSketch, current: QuantileSketch) -> Sket
     return SketchDistance(statistic=float(statistic), error_bound=float(bound))
 
 
-def wasserstein_from_sketches(
-    reference: QuantileSketch, current: QuantileSketch
-) -> SketchDistance:
+def wasserstein_from_sketches(reference: QuantileSketch, current: QuantileSketch) -> SketchDistance:
     """Wasserstein-1 distance between two sketched samples.
 
     Within ``error_bound`` = (relative rank errors of both sketches) x (score range).

@@ -32,7 +32,8 @@ class Writer {
     void put(T value) {
         unsigned char bytes[sizeof(T)];
         std::memcpy(bytes, &value, sizeof(T));
-        if constexpr (std::endian::native == std::endian::big) std::reverse(bytes, bytes + sizeof(T));
+        if constexpr (std::endian::native == std::endian::big)
+            std::reverse(bytes, bytes + sizeof(T));
         out.append(reinterpret_cast<const char*>(bytes), sizeof(T));
     }
     std::string out;
@@ -79,8 +80,8 @@ std::size_t QuantileSketch::retained() const noexcept {
 
 void QuantileSketch::require_nonempty(const char* what) const {
     if (count_ == 0) {
-        throw InvalidArgument("sketch", std::string("is empty; update it with scores before asking ") +
-                                            what);
+        throw InvalidArgument("sketch",
+                              std::string("is empty; update it with scores before asking ") + what);
     }
 }
 
@@ -242,7 +243,8 @@ std::string QuantileSketch::to_bytes() const {
 
 QuantileSketch QuantileSketch::from_bytes(std::string_view bytes) {
     if (bytes.size() < 4 || std::memcmp(bytes.data(), kMagic, 4) != 0) {
-        throw ParseError("data", "is not a lumengate QuantileSketch (the first 4 bytes are not 'LGQS')");
+        throw ParseError("data",
+                         "is not a lumengate QuantileSketch (the first 4 bytes are not 'LGQS')");
     }
     Reader r(bytes.substr(4));
     const auto version = r.get<std::uint32_t>("version");
@@ -253,8 +255,8 @@ QuantileSketch QuantileSketch::from_bytes(std::string_view bytes) {
     }
     const auto epsilon = r.get<double>("epsilon");
     if (!(epsilon >= 1e-5 && epsilon <= 0.5)) {
-        throw ParseError("data", "is corrupt: epsilon " + std::to_string(epsilon) +
-                                     " is outside [1e-05, 0.5]");
+        throw ParseError(
+            "data", "is corrupt: epsilon " + std::to_string(epsilon) + " is outside [1e-05, 0.5]");
     }
     QuantileSketch sketch(epsilon);
     const auto capacity = r.get<std::uint32_t>("capacity");
@@ -283,8 +285,8 @@ QuantileSketch QuantileSketch::from_bytes(std::string_view bytes) {
         for (auto& x : items) {
             x = r.get<double>("level items");
             if (!std::isfinite(x)) {
-                throw ParseError("data", "is corrupt: level " + std::to_string(h) +
-                                             " holds a non-finite score");
+                throw ParseError(
+                    "data", "is corrupt: level " + std::to_string(h) + " holds a non-finite score");
             }
         }
         weight += std::ldexp(static_cast<double>(size), static_cast<int>(h));
@@ -292,8 +294,8 @@ QuantileSketch QuantileSketch::from_bytes(std::string_view bytes) {
         sketch.offsets_.push_back(offset);
     }
     if (r.remaining() != 0) {
-        throw ParseError("data", "has " + std::to_string(r.remaining()) +
-                                     " unexpected bytes after the sketch");
+        throw ParseError(
+            "data", "has " + std::to_string(r.remaining()) + " unexpected bytes after the sketch");
     }
     if (weight != static_cast<double>(sketch.count_) ||
         (sketch.count_ > 0 && !(sketch.min_ <= sketch.max_)) || !(sketch.error_bound_ >= 0)) {
@@ -362,8 +364,8 @@ SketchKsResult wasserstein_from_sketches(const QuantileSketch& reference,
     });
     SketchKsResult result;
     result.statistic = total;
-    const double span = std::max(reference.max(), current.max()) -
-                        std::min(reference.min(), current.min());
+    const double span =
+        std::max(reference.max(), current.max()) - std::min(reference.min(), current.min());
     result.error_bound = (reference.rank_error_bound() / static_cast<double>(reference.count()) +
                           current.rank_error_bound() / static_cast<double>(current.count())) *
                          span;

@@ -73,7 +73,8 @@ double prob_outside_square(std::int64_t n, std::int64_t h) {
     for (std::int64_t k = n / h; k >= 0; --k) {
         double term = 1.0;
         for (std::int64_t j = 0; j < h; ++j) {
-            term = static_cast<double>(n - k * h - j) * term / static_cast<double>(n + k * h + j + 1);
+            term =
+                static_cast<double>(n - k * h - j) * term / static_cast<double>(n + k * h + j + 1);
         }
         p = term * (1.0 - p);
     }
@@ -109,12 +110,14 @@ double outer_prob_inside(std::int64_t m, std::int64_t n, std::int64_t g, std::in
         for (std::int64_t jj = 0; jj < maxj - minj; ++jj) {
             const std::int64_t j = jj + minj;
             const auto jd = static_cast<double>(j);
-            value = (a[static_cast<std::size_t>(jj + minj - lastminj)] * id + value * jd) / (id + jd);
+            value =
+                (a[static_cast<std::size_t>(jj + minj - lastminj)] * id + value * jd) / (id + jd);
             a[static_cast<std::size_t>(jj)] = value;
         }
         curlen = maxj - minj;
         if (lastlen > curlen) {
-            std::fill(a.begin() + (maxj - minj), a.begin() + (maxj - minj + (lastlen - curlen)), 1.0);
+            std::fill(a.begin() + (maxj - minj), a.begin() + (maxj - minj + (lastlen - curlen)),
+                      1.0);
         }
     }
     return a[static_cast<std::size_t>(maxj - minj - 1)];
@@ -177,9 +180,10 @@ KsTestResult ks_2samp_sorted(std::span<const double> a, std::span<const double> 
     std::string mode = method;
     if (mode == "auto") {
         mode = std::max(n1, n2) <= 10000 ? "exact" : "asymp";
-    } else if (mode == "exact" && static_cast<double>(n1g) >=
-                                      static_cast<double>(std::numeric_limits<std::int32_t>::max()) /
-                                          static_cast<double>(n2g)) {
+    } else if (mode == "exact" &&
+               static_cast<double>(n1g) >=
+                   static_cast<double>(std::numeric_limits<std::int32_t>::max()) /
+                       static_cast<double>(n2g)) {
         mode = "asymp";
     }
     KsTestResult result;
@@ -229,8 +233,7 @@ double wasserstein_sorted(std::span<const double> a, std::span<const double> b) 
     CompensatedSum total;
     std::size_t i = 0, j = 0;
     while (i < a.size() || j < b.size()) {
-        const double value =
-            (j == b.size() || (i < a.size() && a[i] <= b[j])) ? a[i] : b[j];
+        const double value = (j == b.size() || (i < a.size() && a[i] <= b[j])) ? a[i] : b[j];
         while (i < a.size() && a[i] <= value) ++i;
         while (j < b.size() && b[j] <= value) ++j;
         if (i == a.size() && j == b.size()) break;
@@ -260,10 +263,9 @@ double cramervonmises_exact_pvalue(double u_statistic, std::int64_t m, std::int6
     const std::int64_t a = lcm / m;
     const std::int64_t b = lcm / n;
     const std::int64_t mn = m * n;
-    const double zeta = floor_divide(
-        static_cast<double>(lcm * lcm * (m + n)) *
-            (6 * u_statistic - static_cast<double>(mn * (4 * mn - 1))),
-        static_cast<double>(6 * mn * mn));
+    const double zeta = floor_divide(static_cast<double>(lcm * lcm * (m + n)) *
+                                         (6 * u_statistic - static_cast<double>(mn * (4 * mn - 1))),
+                                     static_cast<double>(6 * mn * mn));
     using Table = std::vector<std::pair<std::int64_t, std::uint64_t>>;  // value -> paths, sorted
     std::vector<Table> tables(static_cast<std::size_t>(m + 1));
     tables[0] = {{0, 1}};
@@ -300,7 +302,8 @@ double cramervonmises_exact_pvalue(double u_statistic, std::int64_t m, std::int6
     // C(m+n, m) exactly: m + n <= 40 here.
     std::uint64_t combinations = 1;
     for (std::int64_t k = 1; k <= m; ++k) {
-        combinations = combinations * static_cast<std::uint64_t>(n + k) / static_cast<std::uint64_t>(k);
+        combinations =
+            combinations * static_cast<std::uint64_t>(n + k) / static_cast<std::uint64_t>(k);
     }
     return static_cast<double>(at_least) / static_cast<double>(combinations);
 }
@@ -314,8 +317,7 @@ void twice_midranks(std::span<const double> a, std::span<const double> b,
     std::size_t i = 0, j = 0;
     std::int64_t below = 0;
     while (i < a.size() || j < b.size()) {
-        const double value =
-            (j == b.size() || (i < a.size() && a[i] <= b[j])) ? a[i] : b[j];
+        const double value = (j == b.size() || (i < a.size() && a[i] <= b[j])) ? a[i] : b[j];
         std::size_t ie = i, je = j;
         while (ie < a.size() && a[ie] == value) ++ie;
         while (je < b.size() && b[je] == value) ++je;
@@ -336,12 +338,14 @@ CramerVonMisesResult cramervonmises(std::span<const double> reference,
                                     std::span<const double> current, const std::string& method,
                                     std::size_t threads) {
     if (reference.size() < 2) {
-        throw InvalidArgument("reference", "holds " + std::to_string(reference.size()) +
-                                               " score(s); the Cramér-von Mises test needs at least 2");
+        throw InvalidArgument("reference",
+                              "holds " + std::to_string(reference.size()) +
+                                  " score(s); the Cramér-von Mises test needs at least 2");
     }
     if (current.size() < 2) {
-        throw InvalidArgument("current", "holds " + std::to_string(current.size()) +
-                                             " score(s); the Cramér-von Mises test needs at least 2");
+        throw InvalidArgument("current",
+                              "holds " + std::to_string(current.size()) +
+                                  " score(s); the Cramér-von Mises test needs at least 2");
     }
     if (method != "auto" && method != "exact" && method != "asymptotic") {
         throw InvalidArgument("method",
@@ -355,9 +359,9 @@ CramerVonMisesResult cramervonmises(std::span<const double> reference,
     std::string mode = method;
     if (mode == "auto") mode = std::max(nx, ny) > 20 ? "asymptotic" : "exact";
     if (mode == "exact" && std::max(nx, ny) > 30) {
-        throw InvalidArgument("method", "'exact' is limited to samples of at most 30 scores here, got " +
-                                            std::to_string(nx) + " and " + std::to_string(ny) +
-                                            "; use 'asymptotic'");
+        throw InvalidArgument(
+            "method", "'exact' is limited to samples of at most 30 scores here, got " +
+                          std::to_string(nx) + " and " + std::to_string(ny) + "; use 'asymptotic'");
     }
 
     std::vector<std::int64_t> ra, rb;
@@ -372,10 +376,9 @@ CramerVonMisesResult cramervonmises(std::span<const double> reference,
         const std::int64_t d = rb[i] - 2 * static_cast<std::int64_t>(i + 1);
         sy += static_cast<uint128>(d * d);
     }
-    const double u = static_cast<double>(static_cast<long double>(sx) / 4.0L) *
-                         static_cast<double>(nx) +
-                     static_cast<double>(static_cast<long double>(sy) / 4.0L) *
-                         static_cast<double>(ny);
+    const double u =
+        static_cast<double>(static_cast<long double>(sx) / 4.0L) * static_cast<double>(nx) +
+        static_cast<double>(static_cast<long double>(sy) / 4.0L) * static_cast<double>(ny);
     const std::int64_t k = nx * ny;
     const std::int64_t total = nx + ny;
     const double t = u / static_cast<double>(k * total) -
@@ -392,11 +395,10 @@ CramerVonMisesResult cramervonmises(std::span<const double> reference,
     const double big_n = static_cast<double>(total);
     const double et = (1 + 1 / big_n) / 6;
     const int128 numerator = static_cast<int128>(total + 1) *
-                               (static_cast<int128>(4) * k * total -
-                                3 * (static_cast<int128>(nx) * nx + static_cast<int128>(ny) * ny) -
-                                2 * static_cast<int128>(k));
-    const int128 denominator =
-        static_cast<int128>(45) * total * total * 4 * static_cast<int128>(k);
+                             (static_cast<int128>(4) * k * total -
+                              3 * (static_cast<int128>(nx) * nx + static_cast<int128>(ny) * ny) -
+                              2 * static_cast<int128>(k));
+    const int128 denominator = static_cast<int128>(45) * total * total * 4 * static_cast<int128>(k);
     const double vt = static_cast<double>(static_cast<long double>(numerator) /
                                           static_cast<long double>(denominator));
     const double tn = 1.0 / 6 + (t - et) / std::sqrt(45 * vt);
@@ -414,7 +416,9 @@ std::array<double, 3> quadratic_fit(std::span<const double> x, std::span<const d
     std::array<double, 3> scale{};
     for (std::size_t r = 0; r < rows; ++r) {
         a[r] = {x[r] * x[r], x[r], 1.0};
-        for (int c = 0; c < 3; ++c) scale[static_cast<std::size_t>(c)] += a[r][static_cast<std::size_t>(c)] * a[r][static_cast<std::size_t>(c)];
+        for (int c = 0; c < 3; ++c)
+            scale[static_cast<std::size_t>(c)] +=
+                a[r][static_cast<std::size_t>(c)] * a[r][static_cast<std::size_t>(c)];
     }
     for (double& s : scale) s = std::sqrt(s);
     for (auto& row : a) {
@@ -459,8 +463,9 @@ AndersonResult anderson_ksamp(const std::vector<std::span<const double>>& sample
                               std::size_t threads) {
     const std::size_t k = samples.size();
     if (k < 2) {
-        throw InvalidArgument("samples", "holds " + std::to_string(k) +
-                                             " sample(s); the k-sample Anderson-Darling test needs at least 2");
+        throw InvalidArgument(
+            "samples", "holds " + std::to_string(k) +
+                           " sample(s); the k-sample Anderson-Darling test needs at least 2");
     }
     std::vector<std::vector<double>> sorted(k);
     std::vector<double> pooled;
@@ -488,7 +493,8 @@ AndersonResult anderson_ksamp(const std::vector<std::span<const double>>& sample
         i = e;
     }
     if (distinct.size() < 2) {
-        throw InvalidArgument("samples", "hold a single distinct value (" + std::to_string(distinct[0]) +
+        throw InvalidArgument("samples", "hold a single distinct value (" +
+                                             std::to_string(distinct[0]) +
                                              "); the Anderson-Darling test needs at least two");
     }
     double a2 = 0.0;
@@ -529,10 +535,10 @@ AndersonResult anderson_ksamp(const std::vector<std::span<const double>>& sample
     const auto kd = static_cast<double>(k);
     const double big_h = harmonic_inverse;
     const double ca = (4 * g - 6) * (kd - 1) + (10 - 6 * g) * big_h;
-    const double cb = (2 * g - 4) * kd * kd + 8 * h * kd + (2 * g - 14 * h - 4) * big_h - 8 * h +
-                      4 * g - 6;
-    const double cc = (6 * h + 2 * g - 2) * kd * kd + (4 * h - 4 * g + 6) * kd + (2 * h - 6) * big_h +
-                      4 * h;
+    const double cb =
+        (2 * g - 4) * kd * kd + 8 * h * kd + (2 * g - 14 * h - 4) * big_h - 8 * h + 4 * g - 6;
+    const double cc =
+        (6 * h + 2 * g - 2) * kd * kd + (4 * h - 4 * g + 6) * kd + (2 * h - 6) * big_h + 4 * h;
     const double cd = (2 * h + 6) * kd * kd - 4 * h * kd;
     const auto big_nl = static_cast<long double>(big_n);
     const auto n3 = static_cast<double>(big_nl * big_nl * big_nl);

@@ -24,10 +24,10 @@ double clip01(double p) { return std::clamp(p, 0.0, 1.0); }
 
 // log(n! / n^n) by Stirling's series with n*log(n) removed up front (no cancellation).
 double log_factorial_over_power(double n) {
-    static constexpr double coefficients[] = {
-        -2.955065359477124183e-2, 6.4102564102564102564e-3, -1.9175269175269175269e-3,
-        8.4175084175084175084e-4, -5.952380952380952381e-4, 7.9365079365079365079e-4,
-        -2.7777777777777777778e-3, 8.3333333333333333333e-2};
+    static constexpr double coefficients[] = {-2.955065359477124183e-2,  6.4102564102564102564e-3,
+                                              -1.9175269175269175269e-3, 8.4175084175084175084e-4,
+                                              -5.952380952380952381e-4,  7.9365079365079365079e-4,
+                                              -2.7777777777777777778e-3, 8.3333333333333333333e-2};
     const double rn = 1.0 / n;
     const double z = rn / n;
     double poly = 0.0;
@@ -180,7 +180,8 @@ double kolmogorov_cdf_pomeranz(std::int64_t n, double x) {
                      a <= std::min(pos, len - 1); ++a) {
                     const std::int64_t idx = base + a;
                     if (idx < 0 || idx >= static_cast<std::int64_t>(powers)) continue;
-                    sum += v0[static_cast<std::size_t>(idx)] * pw[static_cast<std::size_t>(pos - a)];
+                    sum +=
+                        v0[static_cast<std::size_t>(idx)] * pw[static_cast<std::size_t>(pos - a)];
                 }
                 v1[static_cast<std::size_t>(c)] = sum;
                 largest = std::max(largest, sum);
@@ -332,8 +333,8 @@ double cramervonmises_limit_cdf(double x) {
     double total = 0.0;
     for (int k = 0;; ++k) {
         const auto kd = static_cast<double>(k);
-        const double u =
-            std::exp(std::lgamma(kd + 0.5) - std::lgamma(kd + 1)) / (std::pow(pi, 1.5) * std::sqrt(x));
+        const double u = std::exp(std::lgamma(kd + 0.5) - std::lgamma(kd + 1)) /
+                         (std::pow(pi, 1.5) * std::sqrt(x));
         const double y = 4 * kd + 1;
         const double q = y * y / (16 * x);
         const double bessel = q > 700 ? 0.0 : boost::math::cyl_bessel_k(0.25, q);

@@ -46,10 +46,10 @@ CramerVonMisesResult cramervonmises(std::span<const double> reference,
                                     std::size_t threads);
 
 struct AndersonResult {
-    double statistic = 0.0;            // normalised k-sample statistic (Scholz & Stephens)
-    double pvalue = 0.0;               // interpolated, capped to [0.001, 0.25]
+    double statistic = 0.0;               // normalised k-sample statistic (Scholz & Stephens)
+    double pvalue = 0.0;                  // interpolated, capped to [0.001, 0.25]
     std::vector<double> critical_values;  // at 25, 10, 5, 2.5, 1, 0.5, 0.1 %
-    int capped = 0;                    // -1 floored at 0.001, +1 capped at 0.25, 0 interpolated
+    int capped = 0;                       // -1 floored at 0.001, +1 capped at 0.25, 0 interpolated
 };
 
 // k-sample Anderson-Darling test, midrank variant (equation 7 of Scholz & Stephens 1987).
