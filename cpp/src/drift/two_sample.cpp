@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -129,17 +130,83 @@ void require_nonempty(std::span<const double> values, const char* field) {
 
 }  // namespace
 
+namespace {
+
+// Order-preserving map of a finite double onto an unsigned key: flip every bit of negatives,
+// only the sign bit of positives.
+std::uint64_t sort_key(double x) {
+    const auto bits = std::bit_cast<std::uint64_t>(x);
+    return (bits >> 63) != 0 ? ~bits : bits | (std::uint64_t{1} << 63);
+}
+
+double from_sort_key(std::uint64_t key) {
+    const std::uint64_t bits = (key >> 63) != 0 ? key & ~(std::uint64_t{1} << 63) : ~key;
+    return std::bit_cast<double>(bits);
+}
+
+// LSD radix sort, 11-bit digits in 6 passes, all histograms counted in one read; a pass whose
+// digit is the same for every key is skipped. Linear time: several times faster than a
+// comparison sort on a million doubles.
+void radix_sort(std::vector<double>& values) {
+    constexpr int bits_per_digit = 11;
+    constexpr std::size_t buckets = std::size_t{1} << bits_per_digit;
+    constexpr int passes = 6;
+    const std::size_t n = values.size();
+    std::vector<std::uint64_t> keys(n), scratch(n);
+    std::vector<std::size_t> counts(buckets * passes, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint64_t key = sort_key(values[i]);
+        keys[i] = key;
+        for (int p = 0; p < passes; ++p) {
+            ++counts[static_cast<std::size_t>(p) * buckets +
+                     ((key >> (p * bits_per_digit)) & (buckets - 1))];
+        }
+    }
+    for (int p = 0; p < passes; ++p) {
+        std::size_t* count = counts.data() + static_cast<std::size_t>(p) * buckets;
+        const std::uint64_t first_digit = (keys[0] >> (p * bits_per_digit)) & (buckets - 1);
+        if (count[first_digit] == n) continue;
+        std::size_t offset = 0;
+        for (std::size_t d = 0; d < buckets; ++d) {
+            const std::size_t c = count[d];
+            count[d] = offset;
+            offset += c;
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::uint64_t key = keys[i];
+            scratch[count[(key >> (p * bits_per_digit)) & (buckets - 1)]++] = key;
+        }
+        keys.swap(scratch);
+    }
+    for (std::size_t i = 0; i < n; ++i) values[i] = from_sort_key(keys[i]);
+}
+
+void sort_one(std::vector<double>& values) {
+    constexpr std::size_t radix_threshold = 1 << 12;
+    if (values.size() < radix_threshold) {
+        std::sort(values.begin(), values.end());
+    } else {
+        radix_sort(values);
+    }
+}
+
+}  // namespace
+
 void sort_pair(std::vector<double>& a, std::vector<double>& b, std::size_t threads) {
     constexpr std::size_t parallel_threshold = 1 << 14;
     if (threads <= 1 || a.size() + b.size() < parallel_threshold) {
-        std::sort(a.begin(), a.end());
-        std::sort(b.begin(), b.end());
+        sort_one(a);
+        sort_one(b);
         return;
     }
+    // One worker per sample (radix sorts are linear; a single one gains little from splitting).
     tbb::task_arena arena(static_cast<int>(threads));
     arena.execute([&] {
-        tbb::parallel_invoke([&] { tbb::parallel_sort(a.begin(), a.end()); },
-                             [&] { tbb::parallel_sort(b.begin(), b.end()); });
+        if (b.empty() || a.empty()) {
+            sort_one(a.empty() ? b : a);
+        } else {
+            tbb::parallel_invoke([&] { sort_one(a); }, [&] { sort_one(b); });
+        }
     });
 }
 
