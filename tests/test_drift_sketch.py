@@ -138,7 +138,8 @@ def test_bad_use() -> None:
         sketch.quantile(1.5)
     with pytest.raises(InvalidArgument, match=r"scores\[1\]: is nan"):
         sketch.update([1.0, float("nan")])
-    assert sketch.update([1.0, float("nan")], non_finite="drop") == 1
+    sketch.update([1.0, float("nan")], non_finite="drop")
+    assert sketch.dropped == 1 and sketch.n == 3
     with pytest.raises(InvalidArgument, match="only sketches with the same epsilon merge"):
         sketch.merge(drift.QuantileSketch(epsilon=0.01))
     with pytest.raises(InvalidArgument, match="current: is an empty sketch"):

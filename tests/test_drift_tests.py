@@ -286,3 +286,12 @@ def test_concurrent_calls_agree() -> None:
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: drift.ks_2samp(a, b), range(8)))
     assert all(r == expected for r in results)
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    import lumengate._drift_tests
+
+    result = doctest.testmod(lumengate._drift_tests, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
