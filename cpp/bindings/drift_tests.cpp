@@ -42,7 +42,7 @@ void register_drift_tests(py::module_& m) {
     m.def(
         "ks_2samp",
         [](const Scores& reference, const Scores& current, const std::string& method,
-           const std::string& non_finite, std::size_t threads) {
+           const std::string& alternative, const std::string& non_finite, std::size_t threads) {
             const auto policy = drift::parse_non_finite(non_finite);
             const Sample a = prepare(reference, policy, "reference");
             const Sample b = prepare(current, policy, "current");
@@ -52,12 +52,13 @@ void register_drift_tests(py::module_& m) {
                 // Safe: the spans point into numpy buffers (or owned copies) kept alive by the
                 // arguments, and the core touches no Python object.
                 py::gil_scoped_release release;
-                r = drift::ks_2samp(a.finite(), b.finite(), method, workers);
+                r = drift::ks_2samp(a.finite(), b.finite(), method, alternative, workers);
             }
             return py::make_tuple(r.statistic, r.pvalue, r.exact, a.clean.dropped, b.clean.dropped);
         },
-        "reference"_a, "current"_a, "method"_a = "auto", "non_finite"_a = "reject", "threads"_a = 0,
-        "Two-sided two-sample Kolmogorov-Smirnov test: (statistic, pvalue, exact, dropped "
+        "reference"_a, "current"_a, "method"_a = "auto", "alternative"_a = "two-sided",
+        "non_finite"_a = "reject", "threads"_a = 0,
+        "Two-sample Kolmogorov-Smirnov test: (statistic, pvalue, exact, dropped "
         "reference, dropped current).");
     m.def(
         "wasserstein",

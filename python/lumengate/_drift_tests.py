@@ -120,27 +120,28 @@ def ks_2samp(
     current: Any,
     *,
     method: Literal["auto", "exact", "asymp"] = "auto",
-    alternative: Literal["two-sided"] = "two-sided",
+    alternative: Literal["two-sided", "less", "greater"] = "two-sided",
     non_finite: NonFinite = "reject",
     threads: int | None = None,
 ) -> KsResult:
-    """Did the score distribution move? Two-sided two-sample Kolmogorov-Smirnov test.
+    """Did the score distribution move? The two-sample Kolmogorov-Smirnov test.
 
     Equals ``scipy.stats.ks_2samp(reference, current, method=method)``: with
     ``method="auto"`` the p-value is exact when both samples have at most 10,000 scores and
-    asymptotic otherwise (also when the exact count fails, as scipy falls back). NaN/inf are
+    asymptotic otherwise (also when the exact count fails, as scipy falls back).
+    ``alternative="greater"`` asks whether the reference CDF lies above the current one
+    (reference scores tend to be smaller), ``"less"`` the opposite, as in scipy. NaN/inf are
     rejected unless ``non_finite="drop"``. Both samples are sorted on every allowed thread.
 
     >>> from lumengate import drift
     >>> drift.ks_2samp([0.1, 0.2, 0.3], [0.6, 0.7, 0.8]).statistic
     1.0
     """
-    if alternative != "two-sided":
-        raise invalid("alternative", f"only 'two-sided' is supported, got {alternative!r}")
     statistic, pvalue, exact, dropped_reference, dropped_current = _native.ks_2samp(
         _scores(reference, "reference"),
         _scores(current, "current"),
         method=method,
+        alternative=alternative,
         non_finite=non_finite,
         threads=_threads(threads),
     )

@@ -124,6 +124,71 @@ double outer_prob_inside(std::int64_t m, std::int64_t n, std::int64_t g, std::in
     return a[static_cast<std::size_t>(maxj - minj - 1)];
 }
 
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+    std::int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+    return q;
+}
+
+// C(n, k) as a double, correctly rounded from extended precision; inf when it exceeds the
+// double range (scipy's count then fails over to the asymptotic formula, as here).
+double binomial(std::int64_t n, std::int64_t k) {
+    if (k < 0 || k > n) return 0.0;
+    const long double log_value = std::lgamma(static_cast<long double>(n) + 1) -
+                                  std::lgamma(static_cast<long double>(k) + 1) -
+                                  std::lgamma(static_cast<long double>(n - k) + 1);
+    if (k < 60 || n - k < 60) {
+        // Small k: the exact product, free of lgamma's cancellation.
+        const std::int64_t kk = std::min(k, n - k);
+        long double value = 1.0L;
+        for (std::int64_t i = 1; i <= kk; ++i) {
+            value = value * static_cast<long double>(n - kk + i) / static_cast<long double>(i);
+        }
+        return static_cast<double>(value);
+    }
+    return static_cast<double>(std::exp(log_value));
+}
+
+// One-sided exact p-value for n1 != n2: the number of lattice paths from (0,0) to (m,n) that
+// reach the line m*y <= n*x - h*g (Hodges 1958, after Drion, Gnedenko & Korolyuk), over all
+// C(m+n, n) paths. Returns false when a count overflows the double range.
+bool one_sided_exact(std::int64_t m, std::int64_t n, std::int64_t g, std::int64_t h, double& prob) {
+    if (m < n) std::swap(m, n);
+    const std::int64_t mg = m / g;
+    const std::int64_t ng = n / g;
+    const std::int64_t count = n + floor_div(mg - h, mg);
+    double paths = 0.0;
+    if (count <= 0) {
+        paths = binomial(m + n, n);
+    } else {
+        std::vector<std::int64_t> xj(static_cast<std::size_t>(count));
+        for (std::int64_t j = 0; j < count; ++j) {
+            xj[static_cast<std::size_t>(j)] = floor_div(h + mg * j + ng - 1, ng);
+        }
+        std::vector<double> below(static_cast<std::size_t>(count), 0.0);
+        below[0] = 1.0;
+        for (std::int64_t j = 1; j < count; ++j) {
+            const auto uj = static_cast<std::size_t>(j);
+            double bj = binomial(xj[uj] + j, j);
+            for (std::int64_t i = 0; i < j; ++i) {
+                const auto ui = static_cast<std::size_t>(i);
+                bj -= binomial(xj[uj] - xj[ui] + j - i, j - i) * below[ui];
+            }
+            if (!std::isfinite(bj)) return false;
+            below[uj] = bj;
+        }
+        for (std::int64_t j = 0; j < count; ++j) {
+            const auto uj = static_cast<std::size_t>(j);
+            paths += below[uj] * binomial((m - xj[uj]) + (n - j), n - j);
+        }
+        if (!std::isfinite(paths)) return false;
+    }
+    const double all = binomial(m + n, n);
+    if (!std::isfinite(all) || paths > all) return false;
+    prob = paths / all;
+    return true;
+}
+
 void require_nonempty(std::span<const double> values, const char* field) {
     if (values.empty()) throw InvalidArgument(field, "is empty; pass at least one score");
 }
@@ -211,12 +276,17 @@ void sort_pair(std::vector<double>& a, std::vector<double>& b, std::size_t threa
 }
 
 KsTestResult ks_2samp_sorted(std::span<const double> a, std::span<const double> b,
-                             const std::string& method) {
+                             const std::string& method, const std::string& alternative) {
     require_nonempty(a, "reference");
     require_nonempty(b, "current");
     if (method != "auto" && method != "exact" && method != "asymp") {
         throw InvalidArgument("method", "must be 'auto', 'exact' or 'asymp', got '" + method + "'");
     }
+    if (alternative != "two-sided" && alternative != "less" && alternative != "greater") {
+        throw InvalidArgument(
+            "alternative", "must be 'two-sided', 'less' or 'greater', got '" + alternative + "'");
+    }
+    const bool two_sided = alternative == "two-sided";
     const auto n1 = static_cast<std::int64_t>(a.size());
     const auto n2 = static_cast<std::int64_t>(b.size());
     const auto n1d = static_cast<double>(n1);
@@ -239,7 +309,7 @@ KsTestResult ks_2samp_sorted(std::span<const double> a, std::span<const double> 
         min_diff = std::min(min_diff, diff);
     }
     const double min_s = std::clamp(-min_diff, 0.0, 1.0);
-    double d = min_s > max_diff ? min_s : max_diff;
+    double d = (alternative == "less" || (two_sided && min_s > max_diff)) ? min_s : max_diff;
 
     const std::int64_t g = std::gcd(n1, n2);
     const std::int64_t n1g = n1 / g;
@@ -259,10 +329,20 @@ KsTestResult ks_2samp_sorted(std::span<const double> a, std::span<const double> 
         const auto h = static_cast<std::int64_t>(round_half_even(d * static_cast<double>(lcm)));
         d = static_cast<double>(h) * 1.0 / static_cast<double>(lcm);
         double prob = 1.0;
+        bool counted = true;
         if (h != 0) {
-            prob = n1 == n2 ? prob_outside_square(n1, h) : outer_prob_inside(n1, n2, g, h);
+            if (two_sided) {
+                prob = n1 == n2 ? prob_outside_square(n1, h) : outer_prob_inside(n1, n2, g, h);
+            } else if (n1 == n2) {
+                prob = 1.0;
+                for (std::int64_t k = 0; k < h; ++k) {
+                    prob *= static_cast<double>(n1 - k) / (static_cast<double>(n1 + k) + 1.0);
+                }
+            } else {
+                counted = one_sided_exact(n1, n2, g, h, prob);
+            }
         }
-        if (prob >= 0.0 && prob <= 1.0) {
+        if (counted && prob >= 0.0 && prob <= 1.0) {
             result.statistic = d;
             result.pvalue = prob;
             result.exact = true;
@@ -275,19 +355,27 @@ KsTestResult ks_2samp_sorted(std::span<const double> a, std::span<const double> 
     const double en = m * n / (m + n);
     const auto effective = static_cast<std::int64_t>(round_half_even(en));
     result.statistic = d;
-    result.pvalue = std::clamp(kolmogorov_sf(effective, d), 0.0, 1.0);
+    if (two_sided) {
+        result.pvalue = std::clamp(kolmogorov_sf(effective, d), 0.0, 1.0);
+    } else {
+        // Hodges' (1958) eqn 5.3 approximation; m is the larger sample.
+        const double z = std::sqrt(en) * d;
+        const double exponent = -2 * z * z - 2 * z * (m + 2 * n) / std::sqrt(m * n * (m + n)) / 3.0;
+        result.pvalue = std::clamp(std::exp(exponent), 0.0, 1.0);
+    }
     result.exact = false;
     return result;
 }
 
 KsTestResult ks_2samp(std::span<const double> reference, std::span<const double> current,
-                      const std::string& method, std::size_t threads) {
+                      const std::string& method, const std::string& alternative,
+                      std::size_t threads) {
     require_nonempty(reference, "reference");
     require_nonempty(current, "current");
     std::vector<double> a(reference.begin(), reference.end());
     std::vector<double> b(current.begin(), current.end());
     sort_pair(a, b, threads);
-    return ks_2samp_sorted(a, b, method);
+    return ks_2samp_sorted(a, b, method, alternative);
 }
 
 double wasserstein_sorted(std::span<const double> a, std::span<const double> b) {

@@ -10,6 +10,7 @@ def ks_2samp(
     reference: npt.ArrayLike,
     current: npt.ArrayLike,
     method: str = "auto",
+    alternative: str = "two-sided",
     non_finite: str = "reject",
     threads: int = 0,
 ) -> tuple[float, float, bool, int, int]: ...

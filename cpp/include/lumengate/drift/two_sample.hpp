@@ -17,15 +17,17 @@ struct KsTestResult {
     bool exact = false;  // the p-value comes from the exact null distribution
 };
 
-// Two-sided two-sample Kolmogorov-Smirnov test with scipy's method='auto' rule: exact when
+// Two-sample Kolmogorov-Smirnov test with scipy's method='auto' rule: exact when
 // max(n1, n2) <= 10000 (asymptotic when the exact count fails), asymptotic otherwise.
-// method is "auto", "exact" or "asymp".
+// method is "auto", "exact" or "asymp"; alternative is "two-sided", "less" or "greater"
+// (scipy's meaning: "greater" tests whether the reference CDF lies above the current one).
 KsTestResult ks_2samp(std::span<const double> reference, std::span<const double> current,
-                      const std::string& method, std::size_t threads);
+                      const std::string& method, const std::string& alternative,
+                      std::size_t threads);
 
 // The same test on samples already sorted ascending (no copy, no sort).
 KsTestResult ks_2samp_sorted(std::span<const double> reference, std::span<const double> current,
-                             const std::string& method);
+                             const std::string& method, const std::string& alternative);
 
 // First Wasserstein distance between the two empirical distributions.
 double wasserstein(std::span<const double> reference, std::span<const double> current,
