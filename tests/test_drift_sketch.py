@@ -181,3 +181,24 @@ def test_distances_from_sketches_within_bounds() -> None:
 @pytest.mark.slow
 def test_ks_from_sketches_on_ten_million_scores() -> None:
     check_distances(10_000_000, 0.001)
+
+
+def test_one_sketch_shared_between_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sketch = drift.QuantileSketch(epsilon=0.01)
+    other = drift.QuantileSketch(epsilon=0.01)
+    other.update(np.arange(1000.0))
+    chunks = np.array_split(np.random.default_rng(3).normal(size=400_000), 16)
+
+    def work(index: int) -> float:
+        sketch.update(chunks[index])
+        if index % 4 == 0:
+            sketch.merge(other)
+        drift.ks_from_sketches(sketch, other)
+        return sketch.quantile(0.5)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(work, range(16)))
+    assert sketch.n == 400_000 + 4 * 1000
+    assert sketch.rank_error_bound <= 0.01 * sketch.n

@@ -141,8 +141,8 @@ void register_drift_tests(py::module_& m) {
                 if (raw.empty()) return std::size_t{0};
                 const Sample s = prepare(scores, policy, "scores");
                 {
-                    // Safe: the buffer is kept alive by `scores`; `self` is not shared while
-                    // the caller waits on this call (the facade documents single-writer use).
+                    // Safe: the buffer is kept alive by `scores`; the facade holds the
+                    // sketch's lock, so no other call touches `self` meanwhile.
                     py::gil_scoped_release release;
                     self.update(s.finite());
                 }

@@ -16,7 +16,9 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -264,24 +266,30 @@ class QuantileSketch:
     2000
     """
 
-    __slots__ = ("_dropped", "_sketch")
+    __slots__ = ("_dropped", "_lock", "_sketch")
 
     def __init__(self, epsilon: float = 0.001) -> None:
         if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)):
             raise invalid("epsilon", f"must be a number, got {epsilon!r}")
         self._sketch = _native.QuantileSketch(float(epsilon))
         self._dropped = 0
+        # update() runs without the GIL; the lock keeps every other call off the native
+        # state meanwhile, so one sketch can be shared between threads.
+        self._lock = threading.Lock()
 
     @classmethod
     def _wrap(cls, native: Any) -> QuantileSketch:
         sketch = cls.__new__(cls)
         sketch._sketch = native
         sketch._dropped = 0
+        sketch._lock = threading.Lock()
         return sketch
 
     def update(self, scores: Any, *, non_finite: NonFinite = "reject") -> None:
         """Add scores. NaN/inf are rejected, or skipped and counted in :attr:`dropped`."""
-        self._dropped += int(self._sketch.update(_scores(scores, "scores"), non_finite=non_finite))
+        array = _scores(scores, "scores")
+        with self._lock:
+            self._dropped += int(self._sketch.update(array, non_finite=non_finite))
 
     @property
     def dropped(self) -> int:
@@ -292,51 +300,63 @@ class QuantileSketch:
         """Fold ``other`` (same epsilon) into this sketch; ``other`` is unchanged."""
         if not isinstance(other, QuantileSketch):
             raise invalid("other", f"must be a QuantileSketch, got {type(other).__name__}")
-        self._sketch.merge(other._sketch)
+        with _locked(self, other):
+            self._sketch.merge(other._sketch)
 
     def quantile(self, q: float) -> float:
         """The score at quantile ``q`` in [0, 1] (rank within ``epsilon * n``)."""
-        return float(self._sketch.quantile(float(q)))
+        with self._lock:
+            return float(self._sketch.quantile(float(q)))
 
     def cdf(self, x: Any) -> Any:
         """Fraction of scores <= ``x`` (within ``epsilon``); ``x`` may be an array."""
         if np.ndim(x) == 0:
-            return float(self._sketch.cdf(float(x)))
-        return self._sketch.cdf_many(_scores(x, "x"))
+            with self._lock:
+                return float(self._sketch.cdf(float(x)))
+        array = _scores(x, "x")
+        with self._lock:
+            return self._sketch.cdf_many(array)
 
     @property
     def n(self) -> int:
         """How many scores the sketch has seen."""
-        return int(self._sketch.n)
+        with self._lock:
+            return int(self._sketch.n)
 
     @property
     def epsilon(self) -> float:
         """The rank-error target, as a fraction of ``n``."""
-        return float(self._sketch.epsilon)
+        with self._lock:
+            return float(self._sketch.epsilon)
 
     @property
     def rank_error_bound(self) -> float:
         """Worst-case absolute rank error of answers so far (at most ``epsilon * n``)."""
-        return float(self._sketch.rank_error_bound)
+        with self._lock:
+            return float(self._sketch.rank_error_bound)
 
     @property
     def retained(self) -> int:
         """How many scores the sketch stores."""
-        return int(self._sketch.retained)
+        with self._lock:
+            return int(self._sketch.retained)
 
     @property
     def min(self) -> float:
         """The smallest score seen."""
-        return float(self._sketch.min)
+        with self._lock:
+            return float(self._sketch.min)
 
     @property
     def max(self) -> float:
         """The largest score seen."""
-        return float(self._sketch.max)
+        with self._lock:
+            return float(self._sketch.max)
 
     def to_bytes(self) -> bytes:
         """Versioned little-endian bytes (magic ``LGQS``); read back with :meth:`from_bytes`."""
-        return bytes(self._sketch.to_bytes())
+        with self._lock:
+            return bytes(self._sketch.to_bytes())
 
     @classmethod
     def from_bytes(cls, data: bytes) -> QuantileSketch:
@@ -350,6 +370,15 @@ class QuantileSketch:
 
     def __repr__(self) -> str:
         return f"QuantileSketch(epsilon={self.epsilon}, n={self.n}, retained={self.retained})"
+
+
+@contextmanager
+def _locked(*sketches: QuantileSketch) -> Iterator[None]:
+    """Holds the locks of distinct sketches, always in the same order (no deadlock)."""
+    with ExitStack() as stack:
+        for sketch in sorted({id(s): s for s in sketches}.values(), key=id):
+            stack.enter_context(sketch._lock)
+        yield
 
 
 def _sketch_pair(reference: Any, current: Any) -> tuple[Any, Any]:
@@ -369,7 +398,9 @@ def ks_from_sketches(reference: QuantileSketch, current: QuantileSketch) -> Sket
     >>> drift.ks_from_sketches(a, b).statistic
     0.5
     """
-    statistic, bound = _native.ks_from_sketches(*_sketch_pair(reference, current))
+    pair = _sketch_pair(reference, current)
+    with _locked(reference, current):
+        statistic, bound = _native.ks_from_sketches(*pair)
     return SketchDistance(statistic=float(statistic), error_bound=float(bound))
 
 
@@ -378,5 +409,7 @@ def wasserstein_from_sketches(reference: QuantileSketch, current: QuantileSketch
 
     Within ``error_bound`` = (relative rank errors of both sketches) x (score range).
     """
-    statistic, bound = _native.wasserstein_from_sketches(*_sketch_pair(reference, current))
+    pair = _sketch_pair(reference, current)
+    with _locked(reference, current):
+        statistic, bound = _native.wasserstein_from_sketches(*pair)
     return SketchDistance(statistic=float(statistic), error_bound=float(bound))
