@@ -48,6 +48,7 @@ def quiet(call: Callable[[], Any]) -> Any:
 @dataclass(frozen=True)
 class Case:
     name: str
+    threads: int
     ours: Callable[[], Any]
     peer: Callable[[], Any]
     values: Callable[[Any], tuple[float, ...]]
@@ -108,23 +109,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = rng.normal(size=n)
     b = rng.normal(0.002, 1.0, size=n)
 
-    cases = [
-        Case(
-            "ks_2samp",
-            lambda: drift.ks_2samp(a, b),
-            lambda: scipy_stats.ks_2samp(a, b),
-            lambda r: (r.statistic, r.pvalue),
-            lambda r: (float(r.statistic), float(r.pvalue)),
-        ),
-        Case(
-            "wasserstein",
-            lambda: drift.wasserstein(a, b),
-            lambda: scipy_stats.wasserstein_distance(a, b),
-            lambda r: (r,),
-            lambda r: (float(r),),
-        ),
+    one = 1
+    every = resolve_threads(None)
+    cases = []
+    for threads in sorted({one, every}):
+        cases += [
+            Case(
+                "ks_2samp",
+                threads,
+                lambda t=threads: drift.ks_2samp(a, b, threads=t),
+                lambda: scipy_stats.ks_2samp(a, b),
+                lambda r: (r.statistic, r.pvalue),
+                lambda r: (float(r.statistic), float(r.pvalue)),
+            ),
+            Case(
+                "wasserstein",
+                threads,
+                lambda t=threads: drift.wasserstein(a, b, threads=t),
+                lambda: scipy_stats.wasserstein_distance(a, b),
+                lambda r: (r,),
+                lambda r: (float(r),),
+            ),
+        ]
+    cases += [
         Case(
             "cramervonmises",
+            every,
             lambda: drift.cramervonmises(a, b),
             lambda: scipy_stats.cramervonmises_2samp(a, b),
             lambda r: (r.statistic, r.pvalue),
@@ -132,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         Case(
             "anderson_ksamp",
+            every,
             lambda: drift.anderson_ksamp([a, b]),
             lambda: scipy_stats.anderson_ksamp([a, b], variant="midrank"),
             lambda r: (r.statistic, r.pvalue),
@@ -139,19 +150,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
     ]
     rows = []
+    peer_seconds: dict[str, float] = {}
     for case in cases:
         check(case)
         ours = best_seconds(case.ours, REPEATS)
-        peer = best_seconds(lambda case=case: quiet(case.peer), 3)
-        rows.append([case.name, f"{ours * 1e3:.1f}", f"{peer * 1e3:.1f}", f"{peer / ours:.1f}x"])
+        if case.name not in peer_seconds:
+            peer_seconds[case.name] = best_seconds(lambda case=case: quiet(case.peer), 3)
+        peer = peer_seconds[case.name]
+        rows.append(
+            [
+                case.name,
+                str(case.threads),
+                f"{ours * 1e3:.1f}",
+                f"{peer * 1e3:.1f}",
+                f"{peer / ours:.1f}x",
+            ]
+        )
 
     report = ["## Two-sample drift tests", "", f"N = {n:,} scores per sample (normal)", ""]
     report += [*machine, ""]
-    report += table(["test", "ours (ms)", "scipy (ms)", "ratio (scipy/ours)"], rows)
+    report += table(["test", "threads", "ours (ms)", "scipy (ms)", "ratio (scipy/ours)"], rows)
     report += [
         "",
         f"- best of {REPEATS} (ours) and 3 (scipy) wall times of the public call; "
-        "every case matched scipy before timing.",
+        "every case matched scipy before timing; scipy is single-threaded. Our samples are "
+        "copied and radix-sorted, one worker per sample, then merged in one linear pass.",
     ]
     text = "\n".join(report)
     print(text)
