@@ -313,3 +313,21 @@ def test_docstring_examples() -> None:
 
     result = doctest.testmod(lumengate._drift_tests, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+@given(
+    a=st.lists(st.integers(-6, 6), min_size=2, max_size=25),
+    b=st.lists(st.integers(-6, 6), min_size=2, max_size=25),
+)
+def test_cramervonmises_and_anderson_equal_scipy_on_any_small_samples(
+    a: list[int], b: list[int]
+) -> None:
+    x = np.array(a, dtype=float) / 2
+    y = np.array(b, dtype=float) / 2
+    assert_cvm_equal(x, y)
+    if len(np.unique(np.concatenate([x, y]))) < 2 or len(x) + len(y) < 5:
+        return
+    ours = drift.anderson_ksamp([x, y])
+    reference = scipy_anderson([x, y])
+    assert ours.statistic == pytest.approx(reference.statistic, rel=STAT_RTOL, abs=1e-12)
+    assert ours.pvalue == pytest.approx(reference.pvalue, rel=P_RTOL)
