@@ -41,6 +41,8 @@ def assert_ks_equal(
     reference = scipy_ks(a, b, method, alternative)
     assert ours.statistic == pytest.approx(reference.statistic, rel=STAT_RTOL, abs=0)
     assert ours.pvalue == pytest.approx(reference.pvalue, rel=P_RTOL, abs=1e-300)
+    assert ours.statistic_location == reference.statistic_location
+    assert ours.statistic_sign == reference.statistic_sign
     return ours
 
 

@@ -54,12 +54,13 @@ void register_drift_tests(py::module_& m) {
                 py::gil_scoped_release release;
                 r = drift::ks_2samp(a.finite(), b.finite(), method, alternative, workers);
             }
-            return py::make_tuple(r.statistic, r.pvalue, r.exact, a.clean.dropped, b.clean.dropped);
+            return py::make_tuple(r.statistic, r.pvalue, r.exact, a.clean.dropped, b.clean.dropped,
+                                  r.location, r.sign);
         },
         "reference"_a, "current"_a, "method"_a = "auto", "alternative"_a = "two-sided",
         "non_finite"_a = "reject", "threads"_a = 0,
         "Two-sample Kolmogorov-Smirnov test: (statistic, pvalue, exact, dropped "
-        "reference, dropped current).");
+        "reference, dropped current, statistic location, statistic sign).");
     m.def(
         "wasserstein",
         [](const Scores& reference, const Scores& current, const std::string& non_finite,

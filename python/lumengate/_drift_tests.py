@@ -72,14 +72,18 @@ def _threads(threads: int | None) -> int:
 class KsResult:
     """Two-sample Kolmogorov-Smirnov test result.
 
-    ``statistic`` is the largest gap between the two empirical CDFs; ``method`` says whether
-    the p-value is ``"exact"`` or ``"asymp"`` (asymptotic). ``dropped`` counts NaN/inf scores
+    ``statistic`` is the largest gap between the two empirical CDFs, measured at the score
+    ``statistic_location``; ``statistic_sign`` is +1 when the reference CDF is above the
+    current one there (reference scores smaller), -1 when below. ``method`` says whether the
+    p-value is ``"exact"`` or ``"asymp"`` (asymptotic). ``dropped`` counts NaN/inf scores
     removed from (reference, current) under ``non_finite="drop"``.
     """
 
     statistic: float
     pvalue: float
     method: Literal["exact", "asymp"]
+    statistic_location: float = 0.0
+    statistic_sign: int = 1
     dropped: tuple[int, int] = (0, 0)
 
 
@@ -139,7 +143,7 @@ def ks_2samp(
     >>> drift.ks_2samp([0.1, 0.2, 0.3], [0.6, 0.7, 0.8]).statistic
     1.0
     """
-    statistic, pvalue, exact, dropped_reference, dropped_current = _native.ks_2samp(
+    statistic, pvalue, exact, dropped_reference, dropped_current, location, sign = _native.ks_2samp(
         _scores(reference, "reference"),
         _scores(current, "current"),
         method=method,
@@ -151,6 +155,8 @@ def ks_2samp(
         statistic=float(statistic),
         pvalue=float(pvalue),
         method="exact" if exact else "asymp",
+        statistic_location=float(location),
+        statistic_sign=int(sign),
         dropped=(int(dropped_reference), int(dropped_current)),
     )
 

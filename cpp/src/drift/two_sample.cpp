@@ -291,25 +291,44 @@ KsTestResult ks_2samp_sorted(std::span<const double> a, std::span<const double> 
     const auto n2 = static_cast<std::int64_t>(b.size());
     const auto n1d = static_cast<double>(n1);
     const auto n2d = static_cast<double>(n2);
-    // Largest and smallest difference of the two empirical CDFs, at every observed value.
+    // Largest and smallest difference of the two empirical CDFs, at every observed value, and
+    // where each is first reached: scipy scans the reference's sorted values before the
+    // current's, so a reference value wins a tie.
     double max_diff = -std::numeric_limits<double>::infinity();
     double min_diff = std::numeric_limits<double>::infinity();
+    constexpr double none = std::numeric_limits<double>::quiet_NaN();
+    double max_at_a = none, max_at_b = none, min_at_a = none, min_at_b = none;
     std::size_t i = 0, j = 0;
     while (i < a.size() || j < b.size()) {
-        double value = 0.0;
-        if (j == b.size() || (i < a.size() && a[i] <= b[j])) {
-            value = a[i];
-        } else {
-            value = b[j];
-        }
+        const double value = (j == b.size() || (i < a.size() && a[i] <= b[j])) ? a[i] : b[j];
+        const bool in_a = i < a.size() && a[i] <= value;
+        const bool in_b = j < b.size() && b[j] <= value;
         while (i < a.size() && a[i] <= value) ++i;
         while (j < b.size() && b[j] <= value) ++j;
         const double diff = static_cast<double>(i) / n1d - static_cast<double>(j) / n2d;
-        max_diff = std::max(max_diff, diff);
-        min_diff = std::min(min_diff, diff);
+        if (diff > max_diff) {
+            max_diff = diff;
+            max_at_a = in_a ? value : none;
+            max_at_b = in_b ? value : none;
+        } else if (diff == max_diff) {
+            if (in_a && std::isnan(max_at_a)) max_at_a = value;
+            if (in_b && std::isnan(max_at_b)) max_at_b = value;
+        }
+        if (diff < min_diff) {
+            min_diff = diff;
+            min_at_a = in_a ? value : none;
+            min_at_b = in_b ? value : none;
+        } else if (diff == min_diff) {
+            if (in_a && std::isnan(min_at_a)) min_at_a = value;
+            if (in_b && std::isnan(min_at_b)) min_at_b = value;
+        }
     }
     const double min_s = std::clamp(-min_diff, 0.0, 1.0);
-    double d = (alternative == "less" || (two_sided && min_s > max_diff)) ? min_s : max_diff;
+    const bool use_min = alternative == "less" || (two_sided && min_s > max_diff);
+    double d = use_min ? min_s : max_diff;
+    const double location = use_min ? (std::isnan(min_at_a) ? min_at_b : min_at_a)
+                                    : (std::isnan(max_at_a) ? max_at_b : max_at_a);
+    const int sign = use_min ? -1 : 1;
 
     const std::int64_t g = std::gcd(n1, n2);
     const std::int64_t n1g = n1 / g;
@@ -324,6 +343,8 @@ KsTestResult ks_2samp_sorted(std::span<const double> a, std::span<const double> 
         mode = "asymp";
     }
     KsTestResult result;
+    result.location = location;
+    result.sign = sign;
     if (mode == "exact") {
         const std::int64_t lcm = n1g * n2;
         const auto h = static_cast<std::int64_t>(round_half_even(d * static_cast<double>(lcm)));

@@ -14,7 +14,9 @@ namespace lumengate::drift {
 struct KsTestResult {
     double statistic = 0.0;
     double pvalue = 1.0;
-    bool exact = false;  // the p-value comes from the exact null distribution
+    bool exact = false;     // the p-value comes from the exact null distribution
+    double location = 0.0;  // score at which the CDF gap is measured
+    int sign = 1;           // +1: reference CDF above the current one there, -1: below
 };
 
 // Two-sample Kolmogorov-Smirnov test with scipy's method='auto' rule: exact when
