@@ -333,3 +333,15 @@ def test_cramervonmises_and_anderson_equal_scipy_on_any_small_samples(
     reference = scipy_anderson([x, y])
     assert ours.statistic == pytest.approx(reference.statistic, rel=STAT_RTOL, abs=1e-12)
     assert ours.pvalue == pytest.approx(reference.pvalue, rel=P_RTOL)
+
+
+@pytest.mark.parametrize(
+    ("n1", "n2", "alternative"),
+    [(50_000, 49_999, "two-sided"), (20_000, 20_000, "two-sided"), (15_000, 12_000, "greater")],
+    ids=["lcm-too-large", "large-square", "one-sided-overflow"],
+)
+def test_ks_forced_exact_on_large_samples(n1: int, n2: int, alternative: str) -> None:
+    # scipy switches to asymp (with a warning) when lcm(n1, n2) exceeds int32 or its path
+    # count overflows; otherwise it counts exactly at any size.
+    a, b = pair(n1 + n2, n1, n2, 0.01)
+    assert_ks_equal(a, b, "exact", alternative)
