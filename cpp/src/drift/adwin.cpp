@@ -83,9 +83,11 @@ void Reader::corrupt(const std::string& why) {
 }
 
 Reader::Reader(std::string_view bytes, Kind expected) : bytes_(bytes) {
-    if (bytes.size() < header_size + checksum_size ||
-        std::memcmp(bytes.data(), magic, sizeof(magic)) != 0) {
+    if (bytes.size() < sizeof(magic) || std::memcmp(bytes.data(), magic, sizeof(magic)) != 0) {
         corrupt("is not a lumengate detector state (no 'LGDD' header)");
+    }
+    if (bytes.size() < header_size + checksum_size) {
+        corrupt("is truncated (" + std::to_string(bytes.size()) + " bytes)");
     }
     const auto version = get<std::uint16_t>(bytes, 4);
     if (version != format_version) {
