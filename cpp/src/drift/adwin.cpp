@@ -273,12 +273,11 @@ void Adwin::compress() {
     }
 }
 
-bool Adwin::cut(double n0, double n1, double mean_difference) const {
+bool Adwin::cut(double n0, double n1, double mean_difference, const CutTerms& terms) const {
     const auto min_length = static_cast<double>(options_.min_window_length);
-    const double delta_prime = std::log(2.0 * std::log(width_) / options_.delta);
     const double m_recip = 1.0 / (n0 - min_length + 1.0) + 1.0 / (n1 - min_length + 1.0);
-    const double epsilon = std::sqrt(2.0 * m_recip * (variance_ / width_) * delta_prime) +
-                           2.0 / 3.0 * delta_prime * m_recip;
+    const double epsilon = std::sqrt(2.0 * m_recip * terms.mean_variance * terms.delta_prime) +
+                           2.0 / 3.0 * terms.delta_prime * m_recip;
     return std::fabs(mean_difference) > epsilon;
 }
 
@@ -319,8 +318,10 @@ bool Adwin::detect_change() {
         double n1 = width_;
         double u0 = 0.0;
         double u1 = total_;
+        // Constant while the window is unchanged, so computed once per scan (same values).
+        const CutTerms terms{std::log(2.0 * std::log(width_) / options_.delta), variance_ / width_};
         for (std::size_t level = levels_.size(); level-- > 0 && !shrunk;) {
-            const double size = std::ldexp(1.0, static_cast<int>(level));
+            const auto size = static_cast<double>(std::uint64_t{1} << level);
             const Level& here = levels_[level];
             for (std::size_t k = 0; k < here.count; ++k) {
                 n0 += size;
@@ -329,7 +330,7 @@ bool Adwin::detect_change() {
                 u1 -= here.totals[k];
                 if (level == 0 && k + 1 == here.count) break;
                 const double mean_difference = u0 / n0 - u1 / n1;
-                if (n1 >= min_length && n0 >= min_length && cut(n0, n1, mean_difference)) {
+                if (n1 >= min_length && n0 >= min_length && cut(n0, n1, mean_difference, terms)) {
                     change = true;
                     if (width_ > 0.0) {
                         drop_oldest_bucket();

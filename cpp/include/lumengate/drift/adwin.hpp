@@ -138,7 +138,13 @@ class Adwin {
     void insert(double value);
     void compress();
     bool detect_change();
-    [[nodiscard]] bool cut(double n0, double n1, double mean_difference) const;
+    // The parts of the cut bound that depend only on the whole window.
+    struct CutTerms {
+        double delta_prime;
+        double mean_variance;
+    };
+    [[nodiscard]] bool cut(double n0, double n1, double mean_difference,
+                           const CutTerms& terms) const;
     void drop_oldest_bucket();
     [[nodiscard]] Level empty_level() const;
 
