@@ -17,6 +17,11 @@ points and internal estimates are River's (``river.drift`` 0.26) on the same str
 A detector's state survives a restart: ``to_bytes()`` gives versioned bytes and
 ``from_bytes()`` (or :func:`detector_from_bytes`) continues from them. One detector may be
 shared between threads; every call holds its lock.
+
+NaN and inf are rejected (``update_many`` names the index, e.g. ``xs[3]``) unless the
+detector was made with ``non_finite="drop"``, which skips and counts them (``n_dropped``).
+``n_seen`` and ``n_detections`` count since the detector was created; River's
+``n_detections`` restarts with every new window.
 """
 
 from __future__ import annotations
