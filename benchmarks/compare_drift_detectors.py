@@ -18,15 +18,17 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from river import drift as river_drift
+from river import drift as _river_drift
 
 from lumengate import drift
 
+river_drift: Any = _river_drift  # River ships no type hints
 RIVER_SUBSET = 200_000
 OURS_REPEATS = 5
 LOOP_REPEATS = 3
@@ -38,8 +40,9 @@ def stream(n: int, seed: int = 0) -> npt.NDArray[np.float64]:
     return means + rng.normal(0.0, 1.0, n)
 
 
-def river_loop(detector: Any, values: list[float]) -> list[int]:
-    hits = []
+def river_loop(make: Callable[[], Any], values: list[float]) -> list[int]:
+    detector = make()
+    hits: list[int] = []
     for i, x in enumerate(values):
         detector.update(x)
         if detector.drift_detected:
@@ -47,11 +50,17 @@ def river_loop(detector: Any, values: list[float]) -> list[int]:
     return hits
 
 
-def ours_loop(detector: Any, values: list[float]) -> list[int]:
-    hits = []
+def ours_loop(make: Callable[[], Any], values: list[float]) -> list[int]:
+    detector = make()
+    hits: list[int] = []
     for i, x in enumerate(values):
         if detector.update(x):
             hits.append(i)
+    return hits
+
+
+def ours_batch(make: Callable[[], Any], values: npt.NDArray[np.float64]) -> list[int]:
+    hits: list[int] = make().update_many(values).tolist()
     return hits
 
 
@@ -126,23 +135,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     rows: list[list[str]] = []
     for case in CASES:
-        expected = river_loop(case.river(), river_values)
-        batched = case.ours().update_many(values[:subset]).tolist()
-        single = ours_loop(case.ours(), river_values)
+        expected = river_loop(case.river, river_values)
+        batched = ours_batch(case.ours, values[:subset])
+        single = ours_loop(case.ours, river_values)
         if batched != expected or single != expected:
             raise AssertionError(
                 f"{case.name}: detections differ from River on the first {subset:,} values: "
                 f"River {expected[:5]}..., update_many {batched[:5]}..., update {single[:5]}..."
             )
-        river_ns = (
-            best_seconds(lambda c=case: river_loop(c.river(), river_values), 1) / subset * 1e9
-        )
-        single_ns = (
-            best_seconds(lambda c=case: ours_loop(c.ours(), value_list), LOOP_REPEATS) / n * 1e9
-        )
-        batched_ns = (
-            best_seconds(lambda c=case: c.ours().update_many(values), OURS_REPEATS) / n * 1e9
-        )
+        river_ns = best_seconds(partial(river_loop, case.river, river_values), 1) / subset * 1e9
+        single_ns = best_seconds(partial(ours_loop, case.ours, value_list), LOOP_REPEATS) / n * 1e9
+        batched_ns = best_seconds(partial(ours_batch, case.ours, values), OURS_REPEATS) / n * 1e9
         rows.append(
             [
                 case.name,

@@ -31,7 +31,7 @@ def values() -> npt.NDArray[np.float64]:
 
 
 def river_indices(detector: Any, values: list[float]) -> list[int]:
-    hits = []
+    hits: list[int] = []
     for i, x in enumerate(values):
         detector.update(x)
         if detector.drift_detected:

@@ -19,8 +19,8 @@ import numpy.typing as npt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from river import drift as river_drift
-from scipy import stats
+from river import drift as _river_drift
+from scipy import stats  # type: ignore[import-untyped]
 
 import lumengate._drift_detectors
 from lumengate import drift
@@ -28,6 +28,7 @@ from lumengate._core import drift as native
 from lumengate.errors import InvalidArgument
 
 Stream = npt.NDArray[np.float64]
+river_drift: Any = _river_drift  # River ships no type hints
 RTOL = 1e-12
 
 
@@ -402,7 +403,7 @@ def test_concurrent_updates_do_not_corrupt(name: str) -> None:
                 detector.update_many(values)
                 for x in values[:500].tolist():
                     detector.update(x)
-                assert detector.width >= 0 if hasattr(detector, "width") else True
+                assert detector.n_seen > 0
                 detector.to_bytes()
         except BaseException as error:  # pragma: no cover - reported below
             errors.append(error)
@@ -478,12 +479,12 @@ def test_batch_input_forms() -> None:
         (lambda: drift.ADWIN(delta=0.0), "delta", r"\(0, 1\), got 0"),
         (lambda: drift.ADWIN(delta=1.5), "delta", r"\(0, 1\)"),
         (lambda: drift.ADWIN(clock=0), "clock", ">= 1.*got 0"),
-        (lambda: drift.ADWIN(clock=2.5), "clock", "whole number, got 2.5"),
+        (lambda: drift.ADWIN(clock=2.5), "clock", "whole number, got 2.5"),  # type: ignore[arg-type]
         (lambda: drift.ADWIN(max_buckets=0), "max_buckets", ">= 1"),
         (lambda: drift.ADWIN(min_window_length=0), "min_window_length", ">= 1"),
         (lambda: drift.ADWIN(grace_period=-1), "grace_period", ">= 0"),
-        (lambda: drift.ADWIN(non_finite="skip"), "non_finite", "'reject' or 'drop'"),
-        (lambda: drift.PageHinkley(mode="sideways"), "mode", "'both', 'up' or 'down'"),
+        (lambda: drift.ADWIN(non_finite="skip"), "non_finite", "'reject' or 'drop'"),  # type: ignore[arg-type]
+        (lambda: drift.PageHinkley(mode="sideways"), "mode", "'both', 'up' or 'down'"),  # type: ignore[arg-type]
         (lambda: drift.PageHinkley(threshold=0.0), "threshold", "> 0"),
         (lambda: drift.PageHinkley(alpha=0.0), "alpha", r"\(0, 1\]"),
         (lambda: drift.PageHinkley(delta=float("nan")), "delta", "finite"),
@@ -494,9 +495,9 @@ def test_batch_input_forms() -> None:
         (lambda: drift.KSWIN(stat_size=60), "stat_size", "at most window_size / 2"),
         (lambda: drift.KSWIN(stat_size=0), "stat_size", r"\[1, 10000\]"),
         (lambda: drift.KSWIN(seed=-3), "seed", ">= 0 or None"),
-        (lambda: drift.KSWIN(seed="abc"), "seed", ">= 0 or None"),
+        (lambda: drift.KSWIN(seed="abc"), "seed", ">= 0 or None"),  # type: ignore[arg-type]
         (lambda: drift.KSWIN(window=[1.0, float("nan")]), "window[1]", "finite"),
-        (lambda: drift.KSWIN(window=["a"]), "window", "numbers"),
+        (lambda: drift.KSWIN(window=["a"]), "window", "numbers"),  # type: ignore[list-item]
     ],
     ids=lambda v: v if isinstance(v, str) else "",
 )
