@@ -224,6 +224,18 @@ def test_long_stream_equals_river(
         check_page_hinkley_estimates(ours, river)
 
 
+@pytest.mark.slow
+def test_kswin_long_stream_equals_river() -> None:
+    # 30k values (not 100k): River runs scipy's KS test on each value, ~0.5 ms apiece.
+    values = _long_stream(5, n=30_000)
+    river = river_drift.KSWIN(seed=11)
+    expected = river_indices(river, values)
+    ours = drift.KSWIN(seed=11)
+    assert ours.update_many(values).tolist() == expected
+    assert len(expected) > 5
+    check_kswin_estimates(ours, river)
+
+
 def test_kswin_without_seed_still_detects_a_clear_shift() -> None:
     # Unseeded draws differ from River's run to run, so only the behaviour is compared.
     rng = np.random.default_rng(6)
