@@ -276,9 +276,14 @@ void Adwin::compress() {
 bool Adwin::cut(double n0, double n1, double mean_difference, const CutTerms& terms) const {
     const auto min_length = static_cast<double>(options_.min_window_length);
     const double m_recip = 1.0 / (n0 - min_length + 1.0) + 1.0 / (n1 - min_length + 1.0);
-    const double epsilon = std::sqrt(2.0 * m_recip * terms.mean_variance * terms.delta_prime) +
-                           2.0 / 3.0 * terms.delta_prime * m_recip;
-    return std::fabs(mean_difference) > epsilon;
+    const double linear = 2.0 / 3.0 * terms.delta_prime * m_recip;
+    const double difference = std::fabs(mean_difference);
+    // The bound is sqrt(...) + linear >= linear, so a difference within `linear` never cuts;
+    // the square root is skipped then (same decisions, same rounding).
+    if (!(difference > linear)) return false;
+    const double epsilon =
+        std::sqrt(2.0 * m_recip * terms.mean_variance * terms.delta_prime) + linear;
+    return difference > epsilon;
 }
 
 void Adwin::drop_oldest_bucket() {
