@@ -27,7 +27,7 @@ detector was made with ``non_finite="drop"``, which skips and counts them (``n_d
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -66,8 +66,7 @@ def _state_bytes(data: object) -> bytes:
 def _load(cls: type[_Detector], data: object) -> _Detector:
     # The native part is initialised with its defaults, then replaced by the stored state.
     detector = cls.__new__(cls)
-    native_base: Any = cls.__mro__[1]
-    native_base.__init__(detector)
+    cls._native_type.__init__(detector)
     detector._restore(_state_bytes(data))
     return detector
 
@@ -90,6 +89,8 @@ class ADWIN(_native.ADWIN):
     >>> [i for i, x in enumerate([0.0] * 1000 + [1.0] * 1000) if adwin.update(x)]
     [1023]
     """
+
+    _native_type: ClassVar[Any] = _native.ADWIN
 
     def __init__(
         self,
@@ -140,6 +141,8 @@ class PageHinkley(_native.PageHinkley):
     >>> ph.update_many([0.0] * 500 + [5.0] * 100).tolist()
     [510]
     """
+
+    _native_type: ClassVar[Any] = _native.PageHinkley
 
     def __init__(
         self,
@@ -206,6 +209,8 @@ class KSWIN(_native.KSWIN):
     >>> kswin.update_many([0.0, 1.0] * 500 + [4.0, 5.0, 6.0, 7.0] * 250).tolist()
     [1016]
     """
+
+    _native_type: ClassVar[Any] = _native.KSWIN
 
     def __init__(
         self,
