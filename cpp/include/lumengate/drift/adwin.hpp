@@ -155,6 +155,7 @@ class Adwin {
     double variance_ = 0.0;
     double width_ = 0.0;
     std::int64_t tick_ = 0;
+    std::int64_t clock_phase_ = 0;  // tick_ % clock
     bool drift_detected_ = false;
     std::uint64_t n_detections_ = 0;
     std::uint64_t n_seen_ = 0;
