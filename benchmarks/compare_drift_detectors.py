@@ -1,4 +1,4 @@
-"""Streaming detector speed, lumengate against River, measured in one run.
+"""Streaming detector speed, lumengate against River, measured in one run of this script.
 
 Usage: ``python benchmarks/compare_drift_detectors.py [--markdown-out PATH]``;
 ``LUMENGATE_BENCH_N`` sets the stream length (default 1,000,000). The stream is Gaussian
@@ -146,7 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{case.name}: detections differ from River on the first {subset:,} values: "
                 f"River {expected[:5]}..., update_many {batched[:5]}..., update {single[:5]}..."
             )
-        river_ns = best_seconds(partial(river_loop, case.river, river_values), 1) / subset * 1e9
+        river_ns = (
+            best_seconds(partial(river_loop, case.river, river_values), LOOP_REPEATS) / subset * 1e9
+        )
         single_ns = best_seconds(partial(ours_loop, case.ours, value_list), LOOP_REPEATS) / n * 1e9
         batched_ns = best_seconds(partial(ours_batch, case.ours, values), OURS_REPEATS) / n * 1e9
         rows.append(
@@ -182,8 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"- ours update_many: one call on the float64 numpy array of all {n:,} values, GIL "
         f"released, best of {OURS_REPEATS}.",
         f"- River {importlib.metadata.version('river')}: a Python loop over the first "
-        f"{subset:,} values calling update() and reading drift_detected, one run, per-value "
-        "time scaled from that subset.",
+        f"{subset:,} values calling update() and reading drift_detected, best of "
+        f"{LOOP_REPEATS}, per-value time scaled from that subset.",
         f"- before timing, detections on the first {subset:,} values matched River's for both "
         "update() and update_many.",
     ]
