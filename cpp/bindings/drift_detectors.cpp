@@ -74,7 +74,7 @@ void install_fast_update(Class& cls) {
     static PyMethodDef definition{
         "update",
         reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&fast_update<Detector>)), METH_O,
-        "update(x, /)\n--\n\nAdd one value; True when a drift is detected on it. The update "
+        "update($self, x, /)\n--\n\nAdd one value; True when a drift is detected on it. The update "
         "after a detection starts afresh, as River does."};
     PyObject* method = PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(cls.ptr()), &definition);
     if (method == nullptr) throw py::error_already_set();
