@@ -1,5 +1,6 @@
 #include "lumengate/common/error.hpp"
 #include "lumengate/common/threads.hpp"
+#include "lumengate/common/tokens.hpp"
 #include "pybind.hpp"
 
 namespace lumengate::bindings {
@@ -54,6 +55,10 @@ void register_common(py::module_& m) {
     m.def("max_threads", &max_threads, "The process-wide thread cap (0 = none).");
     m.def("resolve_threads", &resolve_threads, "requested"_a,
           "Threads a batch call will use for `requested` (0 = all available), after the cap.");
+    m.def(
+        "estimate_tokens",
+        [](std::string_view text) { return common::estimate_tokens(text, "text"); }, "text"_a,
+        "Offline estimate of the Gemini tokens in UTF-8 text (errs high).");
 }
 
 }  // namespace lumengate::bindings

@@ -10,4 +10,8 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     lumengate::bindings::register_stats(stats);
     auto drift = m.def_submodule("drift", "Drift statistics and detectors");
     lumengate::bindings::register_drift(drift);
+    auto persona = m.def_submodule("persona", "Resonance keys, persona routing and item scoring");
+    lumengate::bindings::register_persona(persona);
+    auto gemini = m.def_submodule("gemini", "Async Gemini client over Asio, Beast and OpenSSL");
+    lumengate::bindings::register_gemini(gemini);
 }

@@ -21,5 +21,11 @@ void register_drift(py::module_& m);
 void register_drift_histogram(py::module_& m);
 void register_drift_tests(py::module_& m);
 void register_drift_detectors(py::module_& m);
+void register_persona(py::module_& m);
+// Parts of the persona submodule, one binding file each.
+void register_persona_keys(py::module_& m);
+void register_persona_router(py::module_& m);
+void register_persona_scorer(py::module_& m);
+void register_gemini(py::module_& m);
 
 }  // namespace lumengate::bindings

@@ -1,15 +1,16 @@
 """lumengate: the building blocks of a persona-based LLM gateway.
 
 Capabilities live in submodules: :mod:`lumengate.assign` (sticky hashing-based assignment,
-experiments and canary rollouts), :mod:`lumengate.stats` (experiment statistics) and
-:mod:`lumengate.drift` (drift statistics and detectors).
+experiments and canary rollouts), :mod:`lumengate.stats` (experiment statistics),
+:mod:`lumengate.drift` (drift statistics and detectors), :mod:`lumengate.persona` (resonance
+keys, routing and item scoring) and :mod:`lumengate.gemini` (the async Gemini client).
 """
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from lumengate import assign, drift, errors, stats
+from lumengate import assign, drift, errors, gemini, persona, stats, tokens
 from lumengate._native import available_cpus, max_threads, set_max_threads
 
 try:
@@ -23,7 +24,10 @@ __all__ = [
     "available_cpus",
     "drift",
     "errors",
+    "gemini",
     "max_threads",
+    "persona",
     "set_max_threads",
     "stats",
+    "tokens",
 ]

@@ -86,7 +86,8 @@ Algorithm parse_algorithm(std::string_view name) {
     }
     std::string allowed;
     for (const auto& entry : algorithms) {
-        allowed += (allowed.empty() ? "" : ", ") + std::string(entry.name);
+        if (!allowed.empty()) allowed.append(", ");
+        allowed.append(entry.name);
     }
     throw InvalidArgument("algorithm",
                           "unknown algorithm '" + std::string(name) + "'; allowed: " + allowed);

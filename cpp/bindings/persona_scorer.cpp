@@ -1,0 +1,7 @@
+#include "pybind.hpp"
+
+namespace lumengate::bindings {
+
+void register_persona_scorer(py::module_&) {}
+
+}  // namespace lumengate::bindings

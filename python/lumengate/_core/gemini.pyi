@@ -1,0 +1,1 @@
+"""Stubs of lumengate._core.gemini."""
