@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from lumengate._drift_tests import ks_2samp
 from lumengate._native import core
 from lumengate.errors import invalid
 
@@ -396,15 +397,6 @@ def benjamini_hochberg(pvalues: object) -> npt.NDArray[np.float64]:
     return out
 
 
-def _ks_2samp() -> Callable[..., Any] | None:
-    try:
-        from lumengate import _drift_tests
-    except ImportError:
-        return None
-    function = getattr(_drift_tests, "ks_2samp", None)
-    return function if callable(function) else None
-
-
 def report(
     reference: pd.DataFrame,
     current: pd.DataFrame,
@@ -416,9 +408,8 @@ def report(
 ) -> pd.DataFrame:
     """One row per column shared by two DataFrames: a test, its p-value and a drift flag.
 
-    Numeric columns get the two-sample KS test (``drift.ks_2samp``) when it is available,
-    else a chi-square test on counts in the reference's quantile bins (the ``test`` column
-    says which); text, boolean and categorical columns get a chi-square test on category
+    Numeric columns get the two-sample KS test (``drift.ks_2samp``; the ``test`` column
+    says which test ran); text, boolean and categorical columns get a chi-square test on category
     counts. ``psi`` is the binned PSI; ``pvalue_adjusted`` applies Benjamini–Hochberg across
     the rows (``correction="none"`` keeps the raw p-values); ``drift`` is
     ``pvalue_adjusted < alpha``. NaN values are dropped per column::
@@ -440,7 +431,6 @@ def report(
     shared = [name for name in reference.columns if name in set(current.columns)]
     if not shared:
         raise invalid("current", "shares no column with the reference")
-    ks = _ks_2samp()
     rows: list[dict[str, object]] = []
     for name in shared:
         ref_column = reference[name].dropna()
@@ -465,20 +455,12 @@ def report(
             # A constant reference column has no quantile bins; its uniform bins still work.
             constant = bool(ref_values.min() == ref_values.max())
             edges = histogram_edges(ref_values, bins, "uniform" if constant else "quantile")
-            value, ref_counts, cur_counts, _, _ = _native.scores_divergence(
+            value, _, _, _, _ = _native.scores_divergence(
                 ref_values, cur_values, edges, "psi", _smoothing(smoothing), "reject", 0
             )
             kind = "numeric"
-            if ks is not None:
-                outcome = ks(ref_values, cur_values)
-                statistic = float(getattr(outcome, "statistic", outcome[0]))
-                pvalue = float(getattr(outcome, "pvalue", outcome[1]))
-                test = "ks"
-            else:
-                keep = (ref_counts + cur_counts) > 0
-                result = chi2_test(ref_counts[keep], cur_counts[keep])
-                statistic, pvalue = result.statistic, result.pvalue
-                test = "chi2 (binned; ks_2samp not available)"
+            outcome = ks_2samp(ref_values, cur_values)
+            statistic, pvalue, test = outcome.statistic, outcome.pvalue, "ks"
         rows.append(
             {
                 "column": str(name),
