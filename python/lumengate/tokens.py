@@ -19,9 +19,9 @@ __all__ = ["estimate_tokens"]
 def estimate_tokens(text: str | bytes) -> int:
     """Estimate the Gemini tokens of ``text`` without a tokenizer, erring on the high side.
 
-    A run of Latin letters costs one token up to six letters and one more per four after, digit runs one per
-    three digits, every Hangul syllable, CJK ideograph or other non-Latin letter one, every
-    other symbol one; whitespace is free. ``bytes`` must be valid UTF-8
+    A run of Latin letters costs one token up to six letters and one more per four after,
+    digit runs one per three digits, every Hangul syllable, CJK ideograph or other non-Latin
+    letter one, every other symbol one; whitespace is free. ``bytes`` must be valid UTF-8
     (:class:`lumengate.errors.InvalidArgument` otherwise, field ``"text"``).
     """
     if not isinstance(text, (str, bytes)):
