@@ -8,8 +8,12 @@ from pathlib import Path
 
 import pytest
 
+import lumengate._drift_detectors
+import lumengate._drift_histogram
+import lumengate._drift_tests
 import lumengate.assign
 import lumengate.stats
+import lumengate.tokens
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -28,7 +32,17 @@ def test_readme_block_runs(index: int) -> None:
     exec(compile(_python_blocks()[index], f"README.md block {index}", "exec"), namespace)
 
 
-@pytest.mark.parametrize("module", [lumengate.assign, lumengate.stats], ids=lambda m: m.__name__)
+DOCUMENTED_MODULES = [
+    lumengate.assign,
+    lumengate.stats,
+    lumengate._drift_histogram,
+    lumengate._drift_tests,
+    lumengate._drift_detectors,
+    lumengate.tokens,
+]
+
+
+@pytest.mark.parametrize("module", DOCUMENTED_MODULES, ids=lambda m: m.__name__)
 def test_docstring_examples(module: object) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)  # type: ignore[arg-type]
     assert result.attempted > 0 and result.failed == 0
