@@ -374,3 +374,19 @@ def test_false_alarm_rate_bad_input() -> None:
         drift.false_alarm_rate(_baseline(), trials=0)
     with pytest.raises(InvalidArgument, match="is empty"):
         drift.false_alarm_rate(np.array([]))
+
+
+@pytest.mark.parametrize(
+    "timestamps",
+    [
+        [datetime(2026, 1, 1, tzinfo=timezone.utc)],
+        np.array(["2026-01-01T00:00"], dtype="datetime64[s]"),
+    ],
+    ids=["datetimes", "datetime64"],
+)
+def test_timestamps_must_match_scores(timestamps: object) -> None:
+    mon = drift.DriftMonitor(_baseline(1000), window=100, clock=FakeClock())
+    with pytest.raises(InvalidArgument, match="1 values for 3 scores") as caught:
+        mon.add_many([0.1, 0.2, 0.3], timestamps=timestamps)  # type: ignore[arg-type]
+    assert caught.value.field == "timestamps"
+    assert mon.status().total == 0

@@ -882,8 +882,8 @@ class DriftMonitor:
             times = np.array(
                 [_to_us(t, f"timestamps[{i}]") for i, t in enumerate(timestamps)], dtype=np.int64
             )
-            if times.size != values.size:
-                raise invalid("timestamps", f"has {times.size} values for {values.size} scores")
+        if timestamps is not None and times.size != values.size:
+            raise invalid("timestamps", f"has {times.size} values for {values.size} scores")
         return [self._event(e) for e in self._core.add_many(values, times)]
 
     def _event(self, raw: tuple[int, float, int]) -> DriftEvent:
