@@ -27,6 +27,7 @@ from lumengate.errors import InvalidArgument
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "python" / "lumengate" / "data" / "catalog"
 N_FEATURES = 1 << 12
+PERSONAS = ("lua", "elro", "riri", "nana")
 
 
 # References ----------------------------------------------------------------------------
@@ -269,13 +270,14 @@ def test_decomposed_korean_matches_composed(scorer: persona.HybridScorer) -> Non
 
 def test_pa_part_is_probability_weighted_affinity(scorer: persona.HybridScorer) -> None:
     probs = {"lua": 0.1, "elro": 0.6, "riri": 0.05, "nana": 0.25}
-    affinity = np.array([[i["affinity"].get(p, 0.0) for p in persona.PERSONAS] for i in TEXT_ITEMS])
-    expected = affinity @ np.array([probs[p] for p in persona.PERSONAS])
+    affinity = np.array([[i["affinity"].get(p, 0.0) for p in PERSONAS] for i in TEXT_ITEMS])
+    expected = affinity @ np.array([probs[p] for p in PERSONAS])
     top = scorer.top_k(None, None, probs, k=len(TEXT_ITEMS))
     pa = np.empty(len(TEXT_ITEMS))
     pa[top.indices] = top.pa
     np.testing.assert_allclose(pa, expected, rtol=1e-6)
-    # The same probabilities as an array aligned to scorer.personas.
+    # The same probabilities as an array aligned to scorer.personas (the built-in order).
+    assert scorer.personas == PERSONAS
     as_array = scorer.top_k(None, None, [probs[p] for p in scorer.personas], k=len(TEXT_ITEMS))
     np.testing.assert_array_equal(as_array.scores, top.scores)
     assert list(top.indices) == list(brute_force_order(expected.astype(np.float32)))
@@ -286,8 +288,8 @@ def test_hybrid_score_combines_parts_with_the_weights(scorer: persona.HybridScor
     matrix, users = dense_interactions()
     lists = reference_neighbours(matrix, 50)
     history = {j: float(matrix[users["bob"], j]) for j in np.flatnonzero(matrix[users["bob"]])}
-    affinity = np.array([[i["affinity"].get(p, 0.0) for p in persona.PERSONAS] for i in TEXT_ITEMS])
-    pa = affinity @ np.array([probs.get(p, 0.0) for p in persona.PERSONAS])
+    affinity = np.array([[i["affinity"].get(p, 0.0) for p in PERSONAS] for i in TEXT_ITEMS])
+    pa = affinity @ np.array([probs.get(p, 0.0) for p in PERSONAS])
     cf = reference_cf(lists, history, len(TEXT_ITEMS))
     cb = reference_cb(TEXTS, "sql database tuning")
     expected = 0.4 * cf + 0.4 * cb + 0.2 * pa
@@ -547,7 +549,7 @@ def test_sample_catalog_shape_and_scorer() -> None:
     assert {i["lang"] for i in items} == {"en", "ko"}
     assert {i["kind"] for i in items} == {"course", "article", "template", "exercise"}
     for item in items:
-        assert set(item["affinity"]) == set(persona.PERSONAS)
+        assert set(item["affinity"]) == set(PERSONAS)
         assert all(0 <= v <= 1 for v in item["affinity"].values())
     assert len({r["user_id"] for r in rows}) == 50 and 200 <= len(rows) <= 600
     scorer = persona.HybridScorer.sample()

@@ -58,10 +58,10 @@ import numpy.typing as npt
 from lumengate._native import core
 from lumengate.errors import invalid
 
-__all__ = ["PERSONAS", "HybridScorer", "Item", "TopK"]
+__all__ = ["HybridScorer", "Item", "TopK"]
 
-#: The built-in persona ids, in the order of affinity columns and probability arrays.
-PERSONAS: tuple[str, ...] = ("lua", "elro", "riri", "nana")
+# The built-in persona ids: the default order of affinity columns and probability arrays.
+BUILT_IN_PERSONAS: tuple[str, ...] = ("lua", "elro", "riri", "nana")
 
 _native = core.persona
 _MAX_LISTED = 5
@@ -253,7 +253,7 @@ class HybridScorer:
         weights: Sequence[float] = (0.4, 0.4, 0.2),
         *,
         neighbours: int = 50,
-        personas: Sequence[str] = PERSONAS,
+        personas: Sequence[str] = BUILT_IN_PERSONAS,
         n_features: int = 1 << 18,
         threads: int | None = None,
     ) -> None:
@@ -283,7 +283,7 @@ class HybridScorer:
         weights: Sequence[float] = (0.4, 0.4, 0.2),
         *,
         neighbours: int = 50,
-        personas: Sequence[str] = PERSONAS,
+        personas: Sequence[str] = BUILT_IN_PERSONAS,
         threads: int | None = None,
     ) -> HybridScorer:
         """A scorer whose CB part is the cosine of dense item vectors with a query vector.

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <mutex>
@@ -25,9 +26,8 @@ constexpr double weight_tolerance = 1e-9;
 constexpr double probability_tolerance = 1e-6;
 
 std::string number(double value) {
-    std::string text = std::to_string(value);
-    while (text.size() > 1 && text.back() == '0') text.pop_back();
-    if (!text.empty() && text.back() == '.') text.pop_back();
+    char text[32];
+    std::snprintf(text, sizeof text, "%.10g", value);
     return text;
 }
 
@@ -92,22 +92,36 @@ class Selection {
     std::vector<Candidate> heap_;
 };
 
-float dot(const float* a, const float* b, std::size_t d) noexcept {
-    // Sixteen independent lanes let the compiler vectorise without reassociating a single sum.
-    float lanes[16] = {};
-    std::size_t j = 0;
-    for (; j + 16 <= d; j += 16) {
-        for (std::size_t l = 0; l < 16; ++l) lanes[l] += a[j + l] * b[j + l];
-    }
-    float tail = 0.0F;
-    for (; j < d; ++j) tail += a[j] * b[j];
-    for (std::size_t width = 8; width > 0; width /= 2) {
-        for (std::size_t l = 0; l < width; ++l) lanes[l] += lanes[l + width];
-    }
-    return lanes[0] + tail;
-}
-
 float clip_unit(float value) noexcept { return std::min(1.0F, std::max(0.0F, value)); }
+
+// x86-64 builds get an AVX2 clone picked at load time (ifunc); others run the portable loop.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define LUMENGATE_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define LUMENGATE_VECTOR_CLONES
+#endif
+
+// out[r] = max(0, cosine(row first + r, query)) for count rows of a row-major [n, d] matrix.
+LUMENGATE_VECTOR_CLONES void cosine_rows(const float* data, const float* inverse_norm,
+                                         std::size_t d, std::size_t first, std::size_t count,
+                                         const float* query, float query_inverse_norm,
+                                         float* out) noexcept {
+    for (std::size_t r = 0; r < count; ++r) {
+        const float* row = data + (first + r) * d;
+        // Sixteen independent lanes let the compiler vectorise without reassociating one sum.
+        float lanes[16] = {};
+        std::size_t j = 0;
+        for (; j + 16 <= d; j += 16) {
+            for (std::size_t l = 0; l < 16; ++l) lanes[l] += row[j + l] * query[j + l];
+        }
+        float tail = 0.0F;
+        for (; j < d; ++j) tail += row[j] * query[j];
+        for (std::size_t width = 8; width > 0; width /= 2) {
+            for (std::size_t l = 0; l < width; ++l) lanes[l] += lanes[l + width];
+        }
+        out[r] = clip_unit((lanes[0] + tail) * inverse_norm[first + r] * query_inverse_norm);
+    }
+}
 
 }  // namespace
 
@@ -458,7 +472,14 @@ DenseIndex::DenseIndex(const float* data, std::size_t n, std::size_t d, std::siz
 
 float DenseIndex::cosine(std::size_t row, const float* query,
                          float query_inverse_norm) const noexcept {
-    return clip_unit(dot(data_ + row * d_, query, d_) * inverse_norm_[row] * query_inverse_norm);
+    float out = 0.0F;
+    cosine_rows(data_, inverse_norm_.data(), d_, row, 1, query, query_inverse_norm, &out);
+    return out;
+}
+
+void DenseIndex::cosine_block(std::size_t first, std::size_t count, const float* query,
+                              float query_inverse_norm, float* out) const noexcept {
+    cosine_rows(data_, inverse_norm_.data(), d_, first, count, query, query_inverse_norm, out);
 }
 
 HybridScorer::HybridScorer(std::size_t n_items, std::size_t n_personas, std::vector<float> affinity,
@@ -600,20 +621,22 @@ TopK HybridScorer::top_k(const ScoreRequest& request, std::size_t threads) const
     struct Parts {
         float cf, cb, pa;
     };
-    const auto parts = [&](std::size_t i) -> Parts {
+    // Every part but the dense cosine, which the scan computes a block at a time.
+    const auto other_parts = [&](std::size_t i) -> Parts {
         Parts p{0.0F, 0.0F, 0.0F};
         if (has_cf) p.cf = cf[i];
-        if (request.has_text) {
-            p.cb = text_cb[i];
-        } else if (has_vector) {
-            p.cb = dense_->cosine(i, query, query_inverse_norm);
-        }
+        if (request.has_text) p.cb = text_cb[i];
         if (has_pa) {
             const float* a = affinity_.data() + i * n_personas_;
             float sum = 0.0F;
             for (std::size_t q = 0; q < n_personas_; ++q) sum += probs[q] * a[q];
             p.pa = clip_unit(sum);
         }
+        return p;
+    };
+    const auto parts = [&](std::size_t i) -> Parts {
+        Parts p = other_parts(i);
+        if (has_vector) p.cb = dense_->cosine(i, query, query_inverse_norm);
         return p;
     };
     const auto combine = [&](const Parts& p) {
@@ -624,9 +647,19 @@ TopK HybridScorer::top_k(const ScoreRequest& request, std::size_t threads) const
     std::mutex merge_mutex;
     parallel_ranges(n_items_, resolve_threads(threads), [&](std::size_t begin, std::size_t end) {
         Selection selection(request.k);
-        for (std::size_t i = begin; i < end; ++i) {
-            if (!seen.empty() && seen[i]) continue;
-            selection.offer({combine(parts(i)), static_cast<std::uint32_t>(i)});
+        // Dense cosines are computed a block at a time so the kernel runs over many rows.
+        constexpr std::size_t block = 256;
+        float cosines[block];
+        for (std::size_t start = begin; start < end; start += block) {
+            const std::size_t count = std::min(block, end - start);
+            if (has_vector) dense_->cosine_block(start, count, query, query_inverse_norm, cosines);
+            for (std::size_t r = 0; r < count; ++r) {
+                const std::size_t i = start + r;
+                if (!seen.empty() && seen[i]) continue;
+                Parts p = other_parts(i);
+                if (has_vector) p.cb = cosines[r];
+                selection.offer({combine(p), static_cast<std::uint32_t>(i)});
+            }
         }
         const std::lock_guard lock(merge_mutex);
         auto& found = selection.candidates();

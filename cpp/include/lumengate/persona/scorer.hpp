@@ -114,6 +114,9 @@ class DenseIndex {
     // max(0, cosine(row, query)); query_inverse_norm is 1/‖query‖.
     [[nodiscard]] float cosine(std::size_t row, const float* query,
                                float query_inverse_norm) const noexcept;
+    // out[r] = cosine(first + r, query) for count rows, bit-identical to cosine().
+    void cosine_block(std::size_t first, std::size_t count, const float* query,
+                      float query_inverse_norm, float* out) const noexcept;
 
   private:
     const float* data_;
