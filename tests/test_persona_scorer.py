@@ -208,6 +208,19 @@ def test_neighbour_lists_match_dense_cosine(m: int) -> None:
     assert scorer.cold_items[7] and not scorer.cold_items[np.flatnonzero(matrix.sum(0))].any()
 
 
+def test_sparse_zeros_are_no_interaction() -> None:
+    matrix, _ = dense_interactions()
+    stored = sp.coo_matrix(matrix)
+    stored.data[0] = 0.0  # kept in the structure, but no interaction
+    reference = matrix.copy()
+    reference[stored.row[0], stored.col[0]] = 0.0
+    scorer = persona.HybridScorer(TEXT_ITEMS, stored, n_features=N_FEATURES)
+    expected = reference_neighbours(reference, 50)
+    for j, item in enumerate(TEXT_ITEMS):
+        got_ids, _ = scorer.neighbours_of(item["id"])
+        assert list(got_ids) == [TEXT_ITEMS[i]["id"] for i, _ in expected[j]]
+
+
 def test_interaction_formats_agree() -> None:
     matrix, users = dense_interactions()
     frame = pd.DataFrame(INTERACTIONS, columns=["user_id", "item_id", "weight"])

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -190,9 +190,13 @@ def _from_triplets(
 
 
 def _interactions(
-    interactions: object, n_items: int, item_index: Mapping[Any, int] | None
+    interactions: object, n_items: int, item_index: Callable[[], Mapping[Any, int]]
 ) -> _Interactions:
-    """Triplets (user row, item column, weight) from scipy.sparse, a DataFrame or tuples."""
+    """Triplets (user row, item column, weight) from scipy.sparse, a DataFrame or tuples.
+
+    ``item_index`` is called only for inputs that name items by id, so a large catalog with
+    sparse or no interactions never builds the id → position dictionary.
+    """
     if interactions is None:
         return _empty_interactions()
     if hasattr(interactions, "tocoo") and hasattr(interactions, "shape"):
@@ -202,22 +206,24 @@ def _interactions(
                 "interactions",
                 f"a sparse matrix must have one column per item ({n_items}), got {coo.shape[1]}",
             )
+        # Explicitly stored zeros mean "no interaction" in a sparse matrix.
+        stored = np.asarray(coo.data) != 0
         return _Interactions(
             None,
             int(coo.shape[0]),
-            np.ascontiguousarray(coo.row, dtype=np.int64),
-            np.ascontiguousarray(coo.col, dtype=np.int64),
-            np.ascontiguousarray(coo.data, dtype=np.float64),
+            np.ascontiguousarray(coo.row[stored], dtype=np.int64),
+            np.ascontiguousarray(coo.col[stored], dtype=np.int64),
+            np.ascontiguousarray(coo.data[stored], dtype=np.float64),
         )
-    index = item_index if item_index is not None else {}
-    if hasattr(interactions, "columns"):
-        columns = list(getattr(interactions, "columns"))  # noqa: B009
+    index = item_index()
+    frame: Any = interactions
+    if hasattr(frame, "columns"):
+        columns = list(frame.columns)
         if "user_id" not in columns or "item_id" not in columns:
             raise invalid(
                 "interactions",
                 f"a DataFrame needs columns user_id, item_id[, weight], got {columns}",
             )
-        frame: Any = interactions
         weight = frame["weight"].to_numpy() if "weight" in columns else np.ones(len(frame))
         return _from_triplets(frame["user_id"].tolist(), frame["item_id"].tolist(), weight, index)
     rows = list(interactions)  # type: ignore[call-overload]
@@ -340,7 +346,7 @@ class HybridScorer:
         The new native state replaces the old one in a single assignment, so concurrent
         ``top_k`` calls see either the old or the new model, never a mix.
         """
-        parsed = _interactions(interactions, self._ids.size, self._index())
+        parsed = _interactions(interactions, self._ids.size, self._index)
         args = (
             self._affinity,
             len(self._personas),
