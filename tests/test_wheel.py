@@ -182,3 +182,16 @@ def test_core_loads_only_bundled_and_system_libraries(installed: InstalledWheel)
     assert not foreign, f"libraries loaded from outside the wheel: {foreign}"
     for prefix in MUST_BE_BUNDLED:
         assert any(name.startswith(prefix) for name in bundled), (prefix, sorted(bundled))
+
+
+def test_sample_catalog_ships_in_the_wheel(installed: InstalledWheel) -> None:
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        names = set(wheel.namelist())
+    catalog = {"lumengate/data/catalog/items.json", "lumengate/data/catalog/interactions.csv"}
+    assert catalog <= names
+    probe = "from lumengate import persona; print(persona.HybridScorer.sample().item_ids.size)"
+    count = run([installed.venv / "bin" / "python", "-c", probe], installed.env, installed.venv)
+    items = json.loads(
+        (REPO / "python" / "lumengate" / "data" / "catalog" / "items.json").read_text()
+    )
+    assert int(count) == len(items)
