@@ -12,6 +12,7 @@ import lumengate._drift_detectors
 import lumengate._drift_histogram
 import lumengate._drift_tests
 import lumengate._persona_keys
+import lumengate._persona_router
 import lumengate.assign
 import lumengate.stats
 import lumengate.tokens
@@ -39,6 +40,7 @@ DOCUMENTED_MODULES = [
     lumengate._drift_histogram,
     lumengate._drift_tests,
     lumengate._drift_detectors,
+    lumengate._persona_router,
     lumengate.tokens,
     lumengate._persona_keys,
 ]

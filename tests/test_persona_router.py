@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import threading
 import time
+import types
 import unicodedata
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -522,3 +526,67 @@ def test_evaluation_matches_sklearn_and_direct_formulas(
     assert list(frame.index) == IDS and frame.to_numpy().sum() == len(test_x)
     fig = ev.plot()
     assert len(fig.axes) >= 2
+
+
+# The shipped default router and the bilingual data ------------------------------------------
+
+DATA = Path(__file__).resolve().parent / "data"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def _training_script() -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "train_default_router", ROOT / "scripts" / "train_default_router.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_default_router_is_reproduced_byte_for_byte_by_the_training_script() -> None:
+    shipped = resources.files("lumengate").joinpath("data", "router_default.bin").read_bytes()
+    retrained = _training_script().train_default_router().to_bytes()
+    assert retrained == shipped
+    router = persona.Router.default()
+    assert router.to_bytes() == shipped
+    assert router.personas == ("lua", "elro", "riri", "nana")
+    assert router.default_persona == "riri" and router.thresholds == {}
+    assert router.temperature != 1.0  # calibrated on out-of-fold logits of the train split
+
+
+def test_default_router_routes_the_readme_example() -> None:
+    r = persona.Router.default().route("파이썬에서 KeyError가 나요", resonance_key=None)
+    assert r.persona == "elro"
+    assert "keyerror" in r.evidence.keywords["elro"]
+
+
+@pytest.mark.xfail(
+    reason="targets not met on the frozen test split: accuracy 0.848 (95 % CI 0.820-0.877), "
+    "ECE 0.079; the model is not tuned on test",
+    strict=True,
+)
+def test_default_router_meets_the_targets_on_the_frozen_test_split() -> None:
+    rows = _rows(DATA / "persona_queries" / "test.jsonl")
+    ev = persona.Router.default().evaluate([r["text"] for r in rows], [r["label"] for r in rows])
+    assert ev.accuracy >= 0.90
+    assert ev.accuracy_ci[0] >= 0.85
+    assert ev.ece <= 0.05
+
+
+def test_crisis_stage_recall_and_false_alarms() -> None:
+    router = persona.Router.default()
+    positives = _rows(DATA / "crisis_queries.jsonl")
+    negatives = _rows(DATA / "crisis_negatives.jsonl")
+    batch = router.route_many([r["text"] for r in positives])
+    missed = [r["text"] for r, hit in zip(positives, batch.crisis, strict=True) if not hit]
+    assert missed == [], f"recall {1 - len(missed) / len(positives):.3f}"
+    assert set(batch.persona_ids()) == {"lua"}
+    alarms = router.route_many([r["text"] for r in negatives]).crisis
+    false_positive_rate = float(np.mean(alarms))
+    print(f"crisis recall 1.000 on {len(positives)}, false positives {false_positive_rate:.3f}")
+    assert false_positive_rate <= 0.05

@@ -358,7 +358,10 @@ class Router:
 
     @property
     def thresholds(self) -> dict[str, float]:
-        return {p: t for p, t in zip(self.personas, self._core.thresholds, strict=True) if t > 0}
+        values = self._core.thresholds
+        if not values:
+            return {}
+        return {p: t for p, t in zip(self.personas, values, strict=True) if t > 0}
 
     def set_abstain(
         self, thresholds: Mapping[str, float] | None = None, default_persona: str | None = None

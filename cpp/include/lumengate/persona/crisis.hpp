@@ -28,6 +28,8 @@ class CrisisDetector {
     std::vector<std::string> phrases_;
     std::vector<bool> latin_start_;
     AhoCorasick automaton_;
+    AhoCorasick exclusions_;
+    std::vector<std::size_t> exclusion_lengths_;
 };
 
 }  // namespace lumengate::persona
