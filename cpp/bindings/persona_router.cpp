@@ -192,15 +192,28 @@ void register_persona_router(py::module_& m) {
                     py::gil_scoped_release release;
                     r = model->route(text, key, view);
                 }
+                // Ids come from the same snapshot as the scores, so a concurrent swap to a model
+                // with other personas can never mislabel this result.
+                const auto& specs = model->persona_specs();
+                py::dict scores;
+                for (const std::size_t i : r.ranking)
+                    scores[py::str(specs[i].id)] = r.probabilities[i];
+                py::dict keywords;
+                for (std::size_t i = 0; i < r.keywords.size(); ++i) {
+                    if (!r.keywords[i].empty()) {
+                        keywords[py::str(specs[i].id)] = py::tuple(py::cast(r.keywords[i]));
+                    }
+                }
                 py::list ngrams;
                 for (const auto& g : r.ngrams)
                     ngrams.append(py::make_tuple(g.ngram, g.contribution));
-                return py::make_tuple(r.persona, r.confidence, r.margin, r.probabilities, r.ranking,
-                                      r.abstained, r.crisis, r.keywords, ngrams, r.crisis_phrases);
+                return py::make_tuple(specs[r.persona].id, r.confidence, r.margin, scores,
+                                      r.abstained, r.crisis, keywords, py::tuple(ngrams),
+                                      py::tuple(py::cast(r.crisis_phrases)));
             },
             "text"_a, "key"_a = std::vector<std::string>{}, "embedding"_a = py::none(),
-            "Route one query: (persona, confidence, margin, probabilities, ranking, abstained, "
-            "crisis, keywords per persona, strongest n-grams, crisis phrases).")
+            "Route one query: (persona id, confidence, margin, scores in rank order, abstained, "
+            "crisis, matched keywords per persona, strongest n-grams, crisis phrases).")
         .def(
             "route_many",
             [](const Router& self, const py::sequence& queries, const py::object& keys,

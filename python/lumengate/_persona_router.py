@@ -43,7 +43,6 @@ from lumengate.errors import invalid
 
 if TYPE_CHECKING:
     import pandas as pd
-    import scipy.sparse
     from matplotlib.figure import Figure
 
 __all__ = [
@@ -60,6 +59,7 @@ __all__ = [
 _native = core.persona
 _DEFAULT_MODEL = "router_default.bin"
 _CALIBRATION_METHODS = ("temperature",)
+_SAFE_RESPONSE = str(_native.safe_response())
 
 
 class _PersonaLike(Protocol):
@@ -77,7 +77,7 @@ def safe_response() -> str:
     >>> "109" in safe_response() and "988" in safe_response()
     True
     """
-    return str(_native.safe_response())
+    return _SAFE_RESPONSE
 
 
 def crisis_phrases(text: str | bytes) -> list[str]:
@@ -231,18 +231,30 @@ class Evaluation:
 
 
 def _key_tokens(key: object) -> list[str]:
-    """Resonance-key feature tokens (``tone=calm``…) for the core; None → no key features."""
+    """Resonance-key feature tokens (``tone=calm``…) for the core; None → no key features.
+
+    Strings are parsed with ``parse_resonance_key(text, lenient=True)``; objects with ``tone``,
+    ``pace`` and ``intent`` attributes (a ``ResonanceKey``) are used as they are."""
     if key is None:
         return []
     if isinstance(key, str):
-        from lumengate._persona_keys import parse_resonance_key
+        from lumengate import _persona_keys
 
-        key = parse_resonance_key(key, lenient=True)
+        parse = getattr(_persona_keys, "parse_resonance_key", None)
+        if parse is None:
+            raise invalid(
+                "resonance_key", "text keys need parse_resonance_key; pass a ResonanceKey"
+            )
+        key = parse(key, lenient=True)
+        if isinstance(key, tuple):
+            key = key[0]
     tokens = []
     for part in ("tone", "pace", "intent"):
         value = getattr(key, part, None)
         if value is not None:
             tokens.append(f"{part}={getattr(value, 'value', value)!s}".lower())
+    if not tokens and not hasattr(key, "tone"):
+        raise invalid("resonance_key", f"must be a ResonanceKey, a str or None, got {key!r}")
     return tokens
 
 
@@ -250,7 +262,8 @@ def _texts(queries: object, name: str = "queries") -> list[Any]:
     if isinstance(queries, (str, bytes)):
         raise invalid(name, "must be a sequence of queries, got a single string")
     try:
-        return list(queries)  # type: ignore[call-overload]
+        items: list[Any] = list(queries)  # type: ignore[call-overload]
+        return items
     except TypeError:
         raise invalid(name, f"must be a sequence of str, got {type(queries).__name__}") from None
 
@@ -475,32 +488,19 @@ class Router:
         if not isinstance(query, (str, bytes)):
             raise invalid("query", f"must be str or bytes, got {type(query).__name__}")
         vector = None if embedding is None else np.asarray(embedding, dtype=np.float32)
-        (
-            persona,
-            confidence,
-            margin,
-            probs,
-            ranking,
-            abstained,
-            crisis,
-            keywords,
-            ngrams,
-            phrases,
-        ) = self._core.route(query, _key_tokens(resonance_key), vector)
-        ids = self.personas
+        persona, confidence, margin, scores, abstained, crisis, keywords, ngrams, phrases = (
+            self._core.route(query, _key_tokens(resonance_key) if resonance_key else [], vector)
+        )
         return RouteResult(
-            persona=ids[persona],
+            persona=persona,
             confidence=confidence,
-            scores={ids[i]: probs[i] for i in ranking},
+            scores=scores,
             margin=margin,
-            evidence=RouteEvidence(
-                keywords={ids[i]: tuple(k) for i, k in enumerate(keywords) if k},
-                ngrams=tuple(ngrams),
-            ),
+            evidence=RouteEvidence(keywords=keywords, ngrams=ngrams),
             abstained=abstained,
             crisis=crisis,
-            safe_response=safe_response() if crisis else None,
-            crisis_phrases=tuple(phrases),
+            safe_response=_SAFE_RESPONSE if crisis else None,
+            crisis_phrases=phrases,
         )
 
     def route_many(
@@ -538,10 +538,11 @@ class Router:
         *,
         resonance_keys: Sequence[object] | None = None,
         embeddings: npt.ArrayLike | None = None,
-    ) -> scipy.sparse.csr_matrix:
-        """The model's feature matrix (needs scipy): TF-IDF n-gram columns, then per persona
-        a keyword indicator and log1p(keyword count), then key tokens, then embeddings."""
-        import scipy.sparse
+    ) -> Any:
+        """The model's feature matrix as a ``scipy.sparse.csr_matrix`` (needs scipy): TF-IDF
+        n-gram columns, then per persona a keyword indicator and log1p(keyword count), then
+        key tokens, then embeddings."""
+        import scipy.sparse  # type: ignore[import-untyped]
 
         texts = _texts(queries)
         data, indices, indptr, shape = self._core.features(

@@ -39,16 +39,15 @@ class Router:
     def route(
         self, text: str | bytes, key: list[str] = ..., embedding: Any = None
     ) -> tuple[
-        int,
+        str,
         float,
         float,
-        list[float],
-        list[int],
+        dict[str, float],
         bool,
         bool,
-        list[list[str]],
-        list[tuple[str, float]],
-        list[str],
+        dict[str, tuple[str, ...]],
+        tuple[tuple[str, float], ...],
+        tuple[str, ...],
     ]: ...
     def route_many(
         self,
