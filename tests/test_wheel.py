@@ -182,3 +182,14 @@ def test_core_loads_only_bundled_and_system_libraries(installed: InstalledWheel)
     assert not foreign, f"libraries loaded from outside the wheel: {foreign}"
     for prefix in MUST_BE_BUNDLED:
         assert any(name.startswith(prefix) for name in bundled), (prefix, sorted(bundled))
+
+
+def test_package_data_ships_in_the_wheel(installed: InstalledWheel) -> None:
+    probe = (
+        "from lumengate import persona; "
+        "print(' '.join(p.id for p in persona.builtin_personas()), "
+        "len(persona.Vocabulary.default().synonyms))"
+    )
+    out = run([installed.venv / "bin" / "python", "-c", probe], installed.env, installed.venv)
+    ids, synonyms = out.rsplit(" ", 1)
+    assert ids == "lua elro riri nana" and int(synonyms) > 0
