@@ -617,3 +617,6 @@ def test_resonance_key_features_are_learnt_when_given(data: tuple) -> None:
     )
     with pytest.raises(InvalidArgument, match="resonance_key"):
         router.route(neutral, 42)
+    # Text keys are parsed leniently: "writ" is within edit distance 2 of "write".
+    assert router.route(neutral, "calm-slow-debug").persona == "elro"
+    assert router.route(neutral, "Calm-fast-writ").persona == "nana"

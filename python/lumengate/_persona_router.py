@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lumengate._native import core
+from lumengate._persona_keys import parse_resonance_key
 from lumengate.errors import invalid
 
 if TYPE_CHECKING:
@@ -238,16 +239,7 @@ def _key_tokens(key: object) -> list[str]:
     if key is None:
         return []
     if isinstance(key, str):
-        from lumengate import _persona_keys
-
-        parse = getattr(_persona_keys, "parse_resonance_key", None)
-        if parse is None:
-            raise invalid(
-                "resonance_key", "text keys need parse_resonance_key; pass a ResonanceKey"
-            )
-        key = parse(key, lenient=True)
-        if isinstance(key, tuple):
-            key = key[0]
+        key = parse_resonance_key(key, lenient=True)
     tokens = []
     for part in ("tone", "pace", "intent"):
         value = getattr(key, part, None)
@@ -489,7 +481,7 @@ class Router:
             raise invalid("query", f"must be str or bytes, got {type(query).__name__}")
         vector = None if embedding is None else np.asarray(embedding, dtype=np.float32)
         persona, confidence, margin, scores, abstained, crisis, keywords, ngrams, phrases = (
-            self._core.route(query, _key_tokens(resonance_key) if resonance_key else [], vector)
+            self._core.route(query, _key_tokens(resonance_key), vector)
         )
         return RouteResult(
             persona=persona,
