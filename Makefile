@@ -24,6 +24,7 @@ bench: build
 	LUMENGATE_BENCH_N=1000000 $(PY) benchmarks/compare_drift_tests.py
 	LUMENGATE_BENCH_N=1000000 $(PY) benchmarks/compare_drift_detectors.py
 	LUMENGATE_BENCH_N=1000000 $(PY) benchmarks/compare_persona_scorer.py
+	$(PY) benchmarks/compare_persona_router.py
 
 # Evidently pins pandas < 3, so its side of the drift report comparison gets its own venv.
 bench-evidently: build

@@ -11,6 +11,8 @@ import pytest
 import lumengate._drift_detectors
 import lumengate._drift_histogram
 import lumengate._drift_tests
+import lumengate._persona_keys
+import lumengate._persona_router
 import lumengate._persona_scorer
 import lumengate.assign
 import lumengate.stats
@@ -40,7 +42,9 @@ DOCUMENTED_MODULES = [
     lumengate._drift_tests,
     lumengate._drift_detectors,
     lumengate._persona_scorer,
+    lumengate._persona_router,
     lumengate.tokens,
+    lumengate._persona_keys,
 ]
 
 

@@ -195,3 +195,14 @@ def test_sample_catalog_ships_in_the_wheel(installed: InstalledWheel) -> None:
         (REPO / "python" / "lumengate" / "data" / "catalog" / "items.json").read_text()
     )
     assert int(count) == len(items)
+
+
+def test_package_data_ships_in_the_wheel(installed: InstalledWheel) -> None:
+    probe = (
+        "from lumengate import persona; "
+        "print(' '.join(p.id for p in persona.builtin_personas()), "
+        "len(persona.Vocabulary.default().synonyms))"
+    )
+    out = run([installed.venv / "bin" / "python", "-c", probe], installed.env, installed.venv)
+    ids, synonyms = out.rsplit(" ", 1)
+    assert ids == "lua elro riri nana" and int(synonyms) > 0

@@ -1,5 +1,616 @@
-"""Part of :mod:`lumengate.persona`."""
+"""Routing a query to a persona (part of :mod:`lumengate.persona`).
+
+The router reads a query through three feature sets, all in the native core: a lexicon stage
+(Aho-Corasick over each persona's Korean and English keywords; whole words for Latin script,
+substrings for Hangul, which attaches particles), hashed character n-grams of 2–4 code points
+per space-padded word with sublinear TF-IDF, and optionally the resonance key and dense
+embeddings given by the caller. Text is validated and NFC-normalised and case-folded first, so
+decomposed Hangul and capitals match. An L2-regularised multinomial logistic regression,
+fitted by a deterministic L-BFGS, scores the personas; a temperature calibrates the
+probabilities. A separate crisis stage runs before the model and cannot be calibrated or
+abstained away::
+
+    >>> from lumengate import persona
+    >>> router = persona.Router.default()
+    >>> r = router.route("파이썬에서 KeyError가 나요")
+    >>> r.persona, r.crisis
+    ('elro', False)
+    >>> round(sum(r.scores.values()), 6)
+    1.0
+    >>> router.route("I want to kill myself").persona
+    'lua'
+
+When a persona's confidence is below its threshold (none by default) the router abstains to
+``default_persona``, ``riri``: the big-picture persona is the safest general answer.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from lumengate._native import core
+from lumengate._persona_keys import parse_resonance_key
+from lumengate.errors import invalid
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "Evaluation",
+    "PersonaMetrics",
+    "RouteBatch",
+    "RouteEvidence",
+    "RouteResult",
+    "Router",
+    "crisis_phrases",
+    "safe_response",
+]
+
+_native = core.persona
+_DEFAULT_MODEL = "router_default.bin"
+_CALIBRATION_METHODS = ("temperature",)
+_SAFE_RESPONSE = str(_native.safe_response())
+
+
+class _PersonaLike(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def keywords_en(self) -> Sequence[str]: ...
+    @property
+    def keywords_ko(self) -> Sequence[str]: ...
+
+
+def safe_response() -> str:
+    """The fixed text, with help-line numbers, returned when crisis language is found.
+
+    >>> "109" in safe_response() and "988" in safe_response()
+    True
+    """
+    return _SAFE_RESPONSE
+
+
+def crisis_phrases(text: str | bytes) -> list[str]:
+    """The built-in crisis phrases (normalised) that occur in ``text``; empty when none.
+
+    >>> crisis_phrases("요즘 너무 힘들어서 죽고 싶어요")
+    ['죽고 싶']
+    >>> crisis_phrases("How do I kill a zombie process?")
+    []
+    """
+    return list(_native.crisis_phrases(text))
+
+
+@dataclass(frozen=True)
+class RouteEvidence:
+    """Why the router chose: matched keywords per persona and the strongest n-grams (with
+    their contribution to the logit of the model's top persona)."""
+
+    keywords: dict[str, tuple[str, ...]]
+    ngrams: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    """One routed query. ``scores`` maps persona → calibrated probability, most probable first;
+    ``confidence`` is the top probability and ``margin`` top − second. ``persona`` is the top
+    one unless the router abstained (then the default persona) or found crisis language (then
+    ``lua``, with ``safe_response`` set)."""
+
+    persona: str
+    confidence: float
+    scores: dict[str, float]
+    margin: float
+    evidence: RouteEvidence
+    abstained: bool
+    crisis: bool
+    safe_response: str | None = None
+    crisis_phrases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RouteBatch:
+    """Many routed queries as arrays: ``persona`` indexes ``personas``; ``probabilities`` is
+    [n, len(personas)] calibrated."""
+
+    personas: tuple[str, ...]
+    persona: npt.NDArray[np.int32]
+    confidence: npt.NDArray[np.float64]
+    probabilities: npt.NDArray[np.float64]
+    crisis: npt.NDArray[np.bool_]
+    abstained: npt.NDArray[np.bool_]
+
+    def persona_ids(self) -> list[str]:
+        """The routed persona id of each query."""
+        return [self.personas[i] for i in self.persona]
+
+
+@dataclass(frozen=True)
+class PersonaMetrics:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Router quality on labelled queries.
+
+    ``accuracy`` and ``confusion`` (rows = true, columns = routed, in ``personas`` order) use
+    the routed persona. ``ece`` (top-label, 10 equal-width bins) and ``brier`` (mean over
+    queries of Σ (p − onehot)²) judge the calibrated probabilities. ``accuracy_ci`` is a 95 %
+    percentile bootstrap interval."""
+
+    n: int
+    accuracy: float
+    accuracy_ci: tuple[float, float]
+    macro_f1: float
+    per_persona: dict[str, PersonaMetrics]
+    confusion: npt.NDArray[np.int64]
+    personas: tuple[str, ...]
+    ece: float
+    brier: float
+    probabilities: npt.NDArray[np.float64] = field(repr=False)
+    labels: npt.NDArray[np.int32] = field(repr=False)
+
+    def confusion_frame(self) -> pd.DataFrame:
+        """The confusion matrix as a labelled DataFrame (needs pandas)."""
+        import pandas as pd
+
+        index = pd.Index(self.personas, name="true")
+        columns = pd.Index(self.personas, name="routed")
+        return pd.DataFrame(self.confusion, index=index, columns=columns)
+
+    def reliability(self, bins: int = 10) -> tuple[npt.NDArray[np.float64], ...]:
+        """Per equal-width confidence bin: mean confidence, accuracy and count."""
+        confidence = self.probabilities.max(axis=1)
+        correct = self.probabilities.argmax(axis=1) == self.labels
+        which = np.minimum((confidence * bins).astype(np.int64), bins - 1)
+        count = np.bincount(which, minlength=bins).astype(np.float64)
+        safe = np.maximum(count, 1)
+        mean_conf = np.bincount(which, weights=confidence, minlength=bins) / safe
+        accuracy = np.bincount(which, weights=correct.astype(np.float64), minlength=bins) / safe
+        return mean_conf, accuracy, count
+
+    def plot(self) -> Figure:
+        """Confusion matrix and reliability diagram side by side (needs matplotlib)."""
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(10, 4.2), layout="constrained")
+        ax_cm, ax_rel = fig.subplots(1, 2)
+        image = ax_cm.imshow(self.confusion, cmap="Blues")
+        ticks = range(len(self.personas))
+        ax_cm.set_xticks(ticks, self.personas)
+        ax_cm.set_yticks(ticks, self.personas)
+        ax_cm.set_xlabel("routed")
+        ax_cm.set_ylabel("true")
+        ax_cm.set_title(f"accuracy {self.accuracy:.3f}")
+        top = self.confusion.max() if self.confusion.size else 0
+        for (i, j), value in np.ndenumerate(self.confusion):
+            ax_cm.text(
+                j,
+                i,
+                str(value),
+                ha="center",
+                va="center",
+                color="white" if value > top / 2 else "black",
+            )
+        fig.colorbar(image, ax=ax_cm)
+        mean_conf, accuracy, count = self.reliability()
+        edges = np.linspace(0, 1, 11)
+        used = count > 0
+        ax_rel.bar(
+            edges[:-1][used],
+            accuracy[used],
+            width=0.1,
+            align="edge",
+            alpha=0.7,
+            edgecolor="black",
+            label="accuracy",
+        )
+        ax_rel.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
+        ax_rel.plot(mean_conf[used], accuracy[used], marker="o", color="C1", label="bin mean")
+        ax_rel.set_xlim(0, 1)
+        ax_rel.set_ylim(0, 1)
+        ax_rel.set_xlabel("confidence (top probability)")
+        ax_rel.set_ylabel("accuracy")
+        ax_rel.set_title(f"reliability, ECE {self.ece:.3f}")
+        ax_rel.legend(loc="upper left")
+        return fig
+
+
+def _key_tokens(key: object) -> list[str]:
+    """Resonance-key feature tokens (``tone=calm``…) for the core; None → no key features.
+
+    Strings are parsed with ``parse_resonance_key(text, lenient=True)``; objects with ``tone``,
+    ``pace`` and ``intent`` attributes (a ``ResonanceKey``) are used as they are."""
+    if key is None:
+        return []
+    if isinstance(key, str):
+        key = parse_resonance_key(key, lenient=True)
+    tokens = []
+    for part in ("tone", "pace", "intent"):
+        value = getattr(key, part, None)
+        if value is not None:
+            tokens.append(f"{part}={getattr(value, 'value', value)!s}".lower())
+    if not tokens and not hasattr(key, "tone"):
+        raise invalid("resonance_key", f"must be a ResonanceKey, a str or None, got {key!r}")
+    return tokens
+
+
+def _texts(queries: object, name: str = "queries") -> list[Any]:
+    if isinstance(queries, (str, bytes)):
+        raise invalid(name, "must be a sequence of queries, got a single string")
+    try:
+        items: list[Any] = list(queries)  # type: ignore[call-overload]
+        return items
+    except TypeError:
+        raise invalid(name, f"must be a sequence of str, got {type(queries).__name__}") from None
+
+
+def _embeddings(embeddings: object, n: int) -> npt.NDArray[np.float32] | None:
+    if embeddings is None:
+        return None
+    array = np.ascontiguousarray(embeddings, dtype=np.float32)
+    if array.ndim != 2 or array.shape[0] != n:
+        raise invalid("embeddings", f"must have shape [{n}, d], got {list(array.shape)}")
+    if not np.all(np.isfinite(array)):
+        raise invalid("embeddings", "must be finite")
+    return array
+
+
+class Router:
+    """Routes queries to personas; thread-safe (a fitted model is immutable and swapped in
+    atomically, so concurrent ``route`` calls see the old or the new model, never a mix)."""
+
+    def __init__(
+        self,
+        personas: Sequence[_PersonaLike] | None = None,
+        *,
+        max_query_bytes: int = 4096,
+        thresholds: Mapping[str, float] | None = None,
+        default_persona: str | None = None,
+    ) -> None:
+        if personas is None:
+            from lumengate._persona_keys import builtin_personas
+
+            personas = builtin_personas()
+        ids = [p.id for p in personas]
+        keywords = [[*p.keywords_en, *p.keywords_ko] for p in personas]
+        if isinstance(max_query_bytes, bool) or not isinstance(max_query_bytes, int):
+            raise invalid("max_query_bytes", f"must be a whole number, got {max_query_bytes!r}")
+        if max_query_bytes < 1:
+            raise invalid("max_query_bytes", f"must be at least 1, got {max_query_bytes}")
+        self._core = _native.Router(ids, keywords, max_query_bytes)
+        self.set_abstain(thresholds, default_persona)
+
+    @classmethod
+    def _wrap(cls, native: Any) -> Router:
+        router = cls.__new__(cls)
+        router._core = native
+        return router
+
+    # Loading and saving ------------------------------------------------------------------
+
+    @classmethod
+    def default(cls) -> Router:
+        """The four built-in personas, fitted on the shipped training split and calibrated."""
+        data = resources.files("lumengate").joinpath("data", _DEFAULT_MODEL).read_bytes()
+        return cls._wrap(_native.Router.from_bytes(data))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Router:
+        """A router read from a file written by :meth:`save`."""
+        return cls._wrap(_native.Router.from_bytes(Path(path).read_bytes()))
+
+    def to_bytes(self) -> bytes:
+        """The fitted model: magic ``LGROUTER``, format version, little-endian payload, XXH64."""
+        return bytes(self._core.to_bytes())
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the fitted model; the file is replaced atomically (write, then rename)."""
+        target = Path(path)
+        data = self.to_bytes()
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def swap_from(self, source: Router | str | os.PathLike[str]) -> None:
+        """Replace the model by another router's or a saved file's, atomically."""
+        if isinstance(source, Router):
+            self._core.swap_from(source._core)
+        else:
+            self._core.load_bytes(Path(source).read_bytes())
+
+    # Configuration -----------------------------------------------------------------------
+
+    @property
+    def personas(self) -> tuple[str, ...]:
+        return tuple(self._core.persona_ids)
+
+    @property
+    def fitted(self) -> bool:
+        return bool(self._core.fitted)
+
+    @property
+    def temperature(self) -> float:
+        return float(self._core.temperature)
+
+    @property
+    def max_query_bytes(self) -> int:
+        return int(self._core.max_query_bytes)
+
+    @property
+    def default_persona(self) -> str:
+        return self.personas[self._core.default_persona]
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        values = self._core.thresholds
+        if not values:
+            return {}
+        return {p: t for p, t in zip(self.personas, values, strict=True) if t > 0}
+
+    def set_abstain(
+        self, thresholds: Mapping[str, float] | None = None, default_persona: str | None = None
+    ) -> None:
+        """Abstain to ``default_persona`` (``riri`` when present) when the top persona's
+        probability is below its threshold; ``None`` or missing personas never abstain."""
+        ids = self.personas
+        if default_persona is None:
+            default_persona = "riri" if "riri" in ids else ids[0]
+        if default_persona not in ids:
+            raise invalid("default_persona", f"{default_persona!r} is not one of {list(ids)}")
+        values = [0.0] * len(ids)
+        for name, value in (thresholds or {}).items():
+            if name not in ids:
+                raise invalid("thresholds", f"unknown persona {name!r}; allowed: {list(ids)}")
+            number = float(value)
+            if not (0.0 <= number <= 1.0):
+                raise invalid(f"thresholds[{name}]", f"must be in [0, 1], got {value!r}")
+            values[ids.index(name)] = number
+        self._core.set_abstain(values if thresholds else [], ids.index(default_persona))
+
+    # Fitting -----------------------------------------------------------------------------
+
+    def _labels(self, labels: object, n: int) -> npt.NDArray[np.int32]:
+        ids = self.personas
+        values = _texts(labels, "labels")
+        if len(values) != n:
+            raise invalid("labels", f"has {len(values)} entries but queries has {n}")
+        index = {p: i for i, p in enumerate(ids)}
+        out = np.empty(n, dtype=np.int32)
+        for i, label in enumerate(values):
+            if label not in index:
+                raise invalid(f"labels[{i}]", f"unknown persona {label!r}; allowed: {list(ids)}")
+            out[i] = index[label]
+        return out
+
+    def _keys(self, keys: Sequence[object] | None, n: int) -> list[list[str]] | None:
+        if keys is None:
+            return None
+        values = _texts(keys, "resonance_keys")
+        if len(values) != n:
+            raise invalid("resonance_keys", f"has {len(values)} entries but queries has {n}")
+        return [_key_tokens(k) for k in values]
+
+    def fit(
+        self,
+        queries: Sequence[str],
+        labels: Sequence[str],
+        seed: int = 0,
+        *,
+        C: float = 10.0,
+        resonance_keys: Sequence[object] | None = None,
+        embeddings: npt.ArrayLike | None = None,
+        calibration_folds: int = 0,
+    ) -> Router:
+        """Fit on labelled queries (labels are persona ids). The solver is deterministic, so
+        the same data and seed give the same bytes from :meth:`to_bytes`; ``seed`` draws the
+        folds when ``calibration_folds`` > 1, which also fits the temperature on the
+        out-of-fold logits. Returns ``self``."""
+        texts = _texts(queries)
+        y = self._labels(labels, len(texts))
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise invalid("seed", f"must be a whole number >= 0, got {seed!r}")
+        self._core.fit(
+            texts,
+            y,
+            self._keys(resonance_keys, len(texts)),
+            _embeddings(embeddings, len(texts)),
+            C=float(C),
+            seed=seed,
+            calibration_folds=calibration_folds,
+        )
+        return self
+
+    def calibrate(
+        self,
+        queries: Sequence[str],
+        labels: Sequence[str],
+        method: str = "temperature",
+        *,
+        resonance_keys: Sequence[object] | None = None,
+        embeddings: npt.ArrayLike | None = None,
+    ) -> float:
+        """Fit the calibration on held-out labelled queries (not the fit data); returns the
+        temperature. Only ``method="temperature"`` exists."""
+        if method not in _CALIBRATION_METHODS:
+            raise invalid(
+                "method", f"{method!r} is not supported; allowed: {list(_CALIBRATION_METHODS)}"
+            )
+        texts = _texts(queries)
+        y = self._labels(labels, len(texts))
+        return float(
+            self._core.calibrate(
+                texts,
+                y,
+                self._keys(resonance_keys, len(texts)),
+                _embeddings(embeddings, len(texts)),
+            )
+        )
+
+    # Routing -----------------------------------------------------------------------------
+
+    def route(
+        self,
+        query: str | bytes,
+        resonance_key: object = None,
+        *,
+        embedding: npt.ArrayLike | None = None,
+    ) -> RouteResult:
+        """Route one query (``str``, or UTF-8 ``bytes``)."""
+        if not isinstance(query, (str, bytes)):
+            raise invalid("query", f"must be str or bytes, got {type(query).__name__}")
+        vector = None if embedding is None else np.asarray(embedding, dtype=np.float32)
+        persona, confidence, margin, scores, abstained, crisis, keywords, ngrams, phrases = (
+            self._core.route(query, _key_tokens(resonance_key), vector)
+        )
+        return RouteResult(
+            persona=persona,
+            confidence=confidence,
+            scores=scores,
+            margin=margin,
+            evidence=RouteEvidence(keywords=keywords, ngrams=ngrams),
+            abstained=abstained,
+            crisis=crisis,
+            safe_response=_SAFE_RESPONSE if crisis else None,
+            crisis_phrases=phrases,
+        )
+
+    def route_many(
+        self,
+        queries: Sequence[str | bytes],
+        resonance_keys: Sequence[object] | None = None,
+        *,
+        embeddings: npt.ArrayLike | None = None,
+        threads: int | None = None,
+    ) -> RouteBatch:
+        """Route many queries on all cores (the GIL is released); see :class:`RouteBatch`."""
+        texts = _texts(queries)
+        if threads is not None and (
+            isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+        ):
+            raise invalid("threads", f"must be a whole number >= 1 or None, got {threads!r}")
+        persona, confidence, probs, crisis, abstained = self._core.route_many(
+            texts,
+            self._keys(resonance_keys, len(texts)),
+            _embeddings(embeddings, len(texts)),
+            threads or 0,
+        )
+        return RouteBatch(self.personas, persona, confidence, probs, crisis, abstained)
+
+    def logits(
+        self, queries: Sequence[str], *, embeddings: npt.ArrayLike | None = None
+    ) -> npt.NDArray[np.float64]:
+        """Uncalibrated logits [n, personas] (the temperature divides them)."""
+        texts = _texts(queries)
+        return np.asarray(self._core.logits(texts, None, _embeddings(embeddings, len(texts))))
+
+    def features(
+        self,
+        queries: Sequence[str],
+        *,
+        resonance_keys: Sequence[object] | None = None,
+        embeddings: npt.ArrayLike | None = None,
+    ) -> Any:
+        """The model's feature matrix as a ``scipy.sparse.csr_matrix`` (needs scipy): TF-IDF
+        n-gram columns, then per persona a keyword indicator and log1p(keyword count), then
+        key tokens, then embeddings."""
+        import scipy.sparse  # type: ignore[import-untyped]
+
+        texts = _texts(queries)
+        data, indices, indptr, shape = self._core.features(
+            texts, self._keys(resonance_keys, len(texts)), _embeddings(embeddings, len(texts))
+        )
+        return scipy.sparse.csr_matrix((data, indices, indptr), shape=tuple(shape))
+
+    # Evaluation --------------------------------------------------------------------------
+
+    def evaluate(
+        self,
+        queries: Sequence[str],
+        labels: Sequence[str],
+        *,
+        resamples: int = 2000,
+        seed: int = 0,
+    ) -> Evaluation:
+        """Accuracy with a bootstrap 95 % interval, macro-F1, per-persona metrics, the
+        confusion matrix, ECE and Brier score on labelled queries."""
+        texts = _texts(queries)
+        y = self._labels(labels, len(texts))
+        if len(texts) == 0:
+            raise invalid("queries", "must not be empty")
+        batch = self.route_many(texts)
+        return _evaluate(self.personas, y, batch.persona, batch.probabilities, resamples, seed)
+
+
+def _evaluate(
+    personas: tuple[str, ...],
+    y: npt.NDArray[np.int32],
+    predicted: npt.NDArray[np.int32],
+    probabilities: npt.NDArray[np.float64],
+    resamples: int,
+    seed: int,
+) -> Evaluation:
+    k = len(personas)
+    n = len(y)
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (y, predicted), 1)
+    correct = (y == predicted).astype(np.float64)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n, size=(resamples, n))
+    boot = correct[draws].mean(axis=1)
+    low, high = np.percentile(boot, [2.5, 97.5])
+    per_persona: dict[str, PersonaMetrics] = {}
+    f1s = []
+    for i, name in enumerate(personas):
+        tp = float(confusion[i, i])
+        predicted_i = float(confusion[:, i].sum())
+        support = int(confusion[i, :].sum())
+        precision = tp / predicted_i if predicted_i else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_persona[name] = PersonaMetrics(precision, recall, f1, support)
+        if support or predicted_i:
+            f1s.append(f1)
+    top = probabilities.max(axis=1)
+    hit = (probabilities.argmax(axis=1) == y).astype(np.float64)
+    bins = np.minimum((top * 10).astype(np.int64), 9)
+    ece = 0.0
+    for b in range(10):
+        mask = bins == b
+        if mask.any():
+            ece += mask.sum() / n * abs(hit[mask].mean() - top[mask].mean())
+    onehot = np.eye(k)[y]
+    brier = float(np.mean(np.sum((probabilities - onehot) ** 2, axis=1)))
+    return Evaluation(
+        n=n,
+        accuracy=float(correct.mean()),
+        accuracy_ci=(float(low), float(high)),
+        macro_f1=float(np.mean(f1s)) if f1s else math.nan,
+        per_persona=per_persona,
+        confusion=confusion,
+        personas=personas,
+        ece=float(ece),
+        brier=brier,
+        probabilities=probabilities,
+        labels=y,
+    )

@@ -4,7 +4,131 @@ from typing import Any
 
 # keys part
 
+class Vocabulary:
+    def __init__(
+        self,
+        tones: list[str],
+        paces: list[str],
+        intents: list[str],
+        synonyms: list[tuple[str, str]],
+        tone_similarity: list[tuple[str, str, float]],
+        intent_similarity: list[tuple[str, str, float]],
+    ) -> None: ...
+    def values(self, part: str) -> list[str]: ...
+    @property
+    def synonyms(self) -> list[tuple[str, str]]: ...
+    def similarities(self, part: str) -> list[tuple[str, str, float]]: ...
+    def similarity(self, part: str, a: str, b: str) -> float: ...
+
+def parse_resonance_key(
+    text: str, vocabulary: Vocabulary, lenient: bool = False
+) -> tuple[str | None, str | None, str | None, list[tuple[str, str, str, str]]]: ...
+def validate_resonance_key(
+    text: str, vocabulary: Vocabulary
+) -> list[tuple[str, str, str, list[str], str]]: ...
+def match_score(
+    tone: str | None,
+    pace: str | None,
+    intent: str | None,
+    profile_tone: str | None,
+    profile_pace: str | None,
+    profile_intents: list[str],
+    vocabulary: Vocabulary,
+) -> float: ...
+
 # router part
+
+class Router:
+    def __init__(
+        self,
+        persona_ids: list[str],
+        keywords: list[list[str]],
+        max_query_bytes: int = 4096,
+        thresholds: list[float] = ...,
+        default_persona: int = 0,
+    ) -> None: ...
+    def fit(
+        self,
+        queries: list[Any],
+        labels: Any,
+        keys: list[list[str]] | None = None,
+        embeddings: Any = None,
+        C: float = 10.0,
+        seed: int = 0,
+        calibration_folds: int = 0,
+        max_iter: int = 2000,
+        tol: float = 1e-8,
+    ) -> None: ...
+    def calibrate(
+        self,
+        queries: list[Any],
+        labels: Any,
+        keys: list[list[str]] | None = None,
+        embeddings: Any = None,
+    ) -> float: ...
+    def set_temperature(self, temperature: float) -> None: ...
+    def set_abstain(self, thresholds: list[float], default_persona: int) -> None: ...
+    def route(
+        self, text: str | bytes, key: list[str] = ..., embedding: Any = None
+    ) -> tuple[
+        str,
+        float,
+        float,
+        dict[str, float],
+        bool,
+        bool,
+        dict[str, tuple[str, ...]],
+        tuple[tuple[str, float], ...],
+        tuple[str, ...],
+    ]: ...
+    def route_many(
+        self,
+        queries: list[Any],
+        keys: list[list[str]] | None = None,
+        embeddings: Any = None,
+        threads: int = 0,
+    ) -> tuple[Any, Any, Any, Any, Any]: ...
+    def logits(
+        self, queries: list[Any], keys: list[list[str]] | None = None, embeddings: Any = None
+    ) -> Any: ...
+    def features(
+        self, queries: list[Any], keys: list[list[str]] | None = None, embeddings: Any = None
+    ) -> tuple[Any, Any, Any, tuple[int, int]]: ...
+    def to_bytes(self) -> bytes: ...
+    def load_bytes(self, data: bytes) -> None: ...
+    def swap_from(self, other: Router) -> None: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> Router: ...
+    @property
+    def fitted(self) -> bool: ...
+    @property
+    def persona_ids(self) -> list[str]: ...
+    @property
+    def keywords(self) -> list[list[str]]: ...
+    @property
+    def temperature(self) -> float: ...
+    @property
+    def thresholds(self) -> list[float]: ...
+    @property
+    def default_persona(self) -> int: ...
+    @property
+    def max_query_bytes(self) -> int: ...
+    @property
+    def embedding_dim(self) -> int: ...
+    @property
+    def feature_count(self) -> int: ...
+    @property
+    def key_vocabulary(self) -> list[str]: ...
+    @property
+    def C(self) -> float: ...
+    @property
+    def seed(self) -> int: ...
+
+def normalize_query(text: str | bytes, max_query_bytes: int = 4096) -> str: ...
+def crisis_phrases(text: str | bytes) -> list[str]: ...
+def crisis_lexicon() -> list[str]: ...
+def safe_response() -> str: ...
+def aho_corasick_matches(patterns: list[str], text: str | bytes) -> list[tuple[int, int]]: ...
 
 # scorer part
 

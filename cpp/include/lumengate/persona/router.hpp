@@ -1,0 +1,178 @@
+#pragma once
+// The persona router: a lexicon stage (Aho-Corasick over each persona's keywords), hashed
+// character n-grams with TF-IDF, optional resonance-key and dense-embedding features, and an
+// L2-regularised multinomial logistic regression with temperature calibration. A fitted Model
+// is immutable; Router holds it through an atomically swapped shared pointer so routing threads
+// always see one whole model.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lumengate/persona/aho_corasick.hpp"
+
+namespace lumengate::persona {
+
+inline constexpr std::uint32_t hash_bits = 18;
+inline constexpr std::uint32_t hash_buckets = 1U << hash_bits;
+inline constexpr std::uint32_t router_format_version = 1;
+
+struct PersonaSpec {
+    std::string id;
+    std::vector<std::string> keywords;  // Korean and English words and phrases
+};
+
+struct FitOptions {
+    double c = 10.0;  // inverse L2 strength, as scikit-learn's C
+    std::uint64_t seed = 0;
+    std::size_t calibration_folds = 0;  // > 1: fit the temperature on out-of-fold logits
+    std::size_t max_iter = 2000;
+    double tol = 1e-8;  // on the largest gradient component of the mean loss
+};
+
+// Rows of a sparse feature matrix (CSR) in the model's feature layout.
+struct Csr {
+    std::vector<std::int64_t> indptr{0};
+    std::vector<std::int32_t> indices;
+    std::vector<double> data;
+    std::size_t cols = 0;
+};
+
+struct NgramEvidence {
+    std::string ngram;
+    double contribution;  // feature value × weight of the winning persona
+};
+
+struct RouteResult {
+    std::size_t persona = 0;
+    double confidence = 0;              // top calibrated probability
+    double margin = 0;                  // top − second
+    std::vector<double> probabilities;  // calibrated, in persona order
+    std::vector<std::size_t> ranking;   // persona indices, most probable first
+    bool abstained = false;
+    bool crisis = false;
+    std::vector<std::vector<std::string>> keywords;  // matched keywords, per persona
+    std::vector<NgramEvidence> ngrams;               // strongest for the model's top persona
+    std::vector<std::string> crisis_phrases;
+};
+
+struct RouteBatch {
+    std::vector<std::int32_t> persona;
+    std::vector<double> confidence;
+    std::vector<double> probabilities;  // n × personas, row-major
+    std::vector<std::uint8_t> crisis;
+    std::vector<std::uint8_t> abstained;
+};
+
+// Inputs of many queries; keys and embeddings may be empty (none given).
+struct Queries {
+    std::vector<std::string_view> texts;
+    std::vector<std::vector<std::string>> keys;  // resonance-key feature tokens per query
+    const float* embeddings = nullptr;           // n × embedding_dim, row-major
+    std::size_t embedding_dim = 0;
+};
+
+class Model {
+  public:
+    // An unfitted model: personas, the query size limit, abstain thresholds (0 = never;
+    // empty = none) and the persona used when abstaining.
+    Model(std::vector<PersonaSpec> personas, std::size_t max_query_bytes,
+          std::vector<double> thresholds, std::size_t default_persona);
+
+    [[nodiscard]] bool fitted() const noexcept { return !weights_.empty(); }
+    [[nodiscard]] std::size_t personas() const noexcept { return personas_.size(); }
+    [[nodiscard]] const std::vector<PersonaSpec>& persona_specs() const noexcept {
+        return personas_;
+    }
+    [[nodiscard]] std::size_t max_query_bytes() const noexcept { return max_query_bytes_; }
+    [[nodiscard]] const std::vector<double>& thresholds() const noexcept { return thresholds_; }
+    [[nodiscard]] std::size_t default_persona() const noexcept { return default_persona_; }
+    [[nodiscard]] double temperature() const noexcept { return temperature_; }
+    [[nodiscard]] std::size_t embedding_dim() const noexcept { return embedding_dim_; }
+    [[nodiscard]] std::size_t feature_count() const noexcept;
+    [[nodiscard]] const std::vector<std::string>& key_vocabulary() const noexcept {
+        return key_vocab_;
+    }
+    [[nodiscard]] double c() const noexcept { return c_; }
+    [[nodiscard]] std::uint64_t seed() const noexcept { return seed_; }
+
+    // Fits on labelled queries (labels are persona indices); deterministic for the options.
+    [[nodiscard]] std::shared_ptr<const Model> fit(const Queries& queries,
+                                                   std::span<const std::int32_t> labels,
+                                                   const FitOptions& options) const;
+    // A copy with the temperature minimising the NLL of `labels` under this model's logits.
+    [[nodiscard]] std::shared_ptr<const Model> calibrate(
+        const Queries& queries, std::span<const std::int32_t> labels) const;
+    [[nodiscard]] std::shared_ptr<const Model> with_temperature(double temperature) const;
+    [[nodiscard]] std::shared_ptr<const Model> with_abstain(std::vector<double> thresholds,
+                                                            std::size_t default_persona) const;
+
+    [[nodiscard]] RouteResult route(std::string_view text, std::span<const std::string> key,
+                                    std::span<const float> embedding) const;
+    [[nodiscard]] RouteBatch route_many(const Queries& queries, std::size_t threads) const;
+    // Uncalibrated logits (n × personas) and the feature matrix of the queries.
+    [[nodiscard]] std::vector<double> logits(const Queries& queries) const;
+    [[nodiscard]] Csr features(const Queries& queries) const;
+
+    // Versioned little-endian binary form, with a checksum; deserialize rejects anything else.
+    [[nodiscard]] std::string serialize() const;
+    [[nodiscard]] static std::shared_ptr<const Model> deserialize(std::string_view bytes);
+
+    struct Sparse {
+        std::vector<std::int32_t> index;
+        std::vector<double> value;
+    };
+
+  private:
+    Model() = default;
+    void compile();
+    void validate_queries(const Queries& queries, std::size_t n_expected_labels) const;
+    void extract(std::string_view normalized, std::span<const std::string> key,
+                 std::span<const float> embedding, Sparse& out,
+                 std::vector<std::vector<std::string>>* keywords) const;
+    void scores(const Sparse& x, std::span<double> logits) const;
+    void finish(RouteResult& r, std::span<const double> logits, bool crisis) const;
+    [[nodiscard]] std::span<const float> embedding_row(const Queries& q, std::size_t i) const;
+
+    // Configuration and fitted state (serialised).
+    std::vector<PersonaSpec> personas_;
+    std::size_t max_query_bytes_ = 0;
+    std::vector<double> thresholds_;
+    std::size_t default_persona_ = 0;
+    std::vector<std::uint32_t> buckets_;  // n-gram buckets seen in fit, ascending
+    std::vector<double> idf_;             // per seen bucket
+    double idf_unseen_ = 1;
+    std::vector<std::string> key_vocab_;  // sorted
+    std::size_t embedding_dim_ = 0;
+    double c_ = 0;
+    std::uint64_t seed_ = 0;
+    double temperature_ = 1;
+    std::vector<double> weights_;  // feature-major: features × personas
+    std::vector<double> bias_;
+
+    // Derived when built or loaded.
+    std::vector<std::int32_t> bucket_index_;  // bucket → column, −1 unseen
+    std::vector<std::string> patterns_;       // normalised keywords, all personas
+    std::vector<std::uint32_t> pattern_owner_;
+    std::vector<std::uint8_t> pattern_latin_start_, pattern_latin_end_;
+    AhoCorasick lexicon_;
+    std::size_t crisis_persona_ = 0;  // "lua" when present, else the default persona
+
+    friend class ModelFitter;
+};
+
+class Router {
+  public:
+    explicit Router(std::shared_ptr<const Model> model) : model_(std::move(model)) {}
+    [[nodiscard]] std::shared_ptr<const Model> model() const { return model_.load(); }
+    void swap(std::shared_ptr<const Model> model) { model_.store(std::move(model)); }
+
+  private:
+    std::atomic<std::shared_ptr<const Model>> model_;
+};
+
+}  // namespace lumengate::persona

@@ -1,0 +1,496 @@
+#include "lumengate/persona/router.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <numeric>
+#include <unordered_set>
+
+#include "lumengate/assign/utf8.hpp"
+#include "lumengate/common/error.hpp"
+#include "lumengate/common/threads.hpp"
+#include "lumengate/persona/crisis.hpp"
+#include "lumengate/persona/router_detail.hpp"
+#include "lumengate/persona/text.hpp"
+
+namespace lumengate::persona {
+
+namespace detail {
+
+void for_each_ngram(std::string_view normalized,
+                    const std::function<void(std::string_view)>& on_ngram) {
+    // One padded word at a time, exactly like scikit-learn's analyzer="char_wb": n-grams of
+    // 2–4 code points of " word ", a word shorter than n counted once as a whole.
+    std::string padded;
+    std::vector<std::size_t> offsets;
+    std::size_t pos = 0;
+    while (pos < normalized.size()) {
+        std::size_t word_start = pos;
+        std::size_t next = pos;
+        char32_t cp = assign::decode_utf8(normalized, next);
+        if (is_space(cp)) {
+            pos = next;
+            continue;
+        }
+        std::size_t word_end = next;
+        while (word_end < normalized.size()) {
+            std::size_t probe = word_end;
+            cp = assign::decode_utf8(normalized, probe);
+            if (is_space(cp)) break;
+            word_end = probe;
+        }
+        pos = word_end;
+        padded.assign(1, ' ');
+        padded.append(normalized.substr(word_start, word_end - word_start));
+        padded.push_back(' ');
+        offsets.clear();
+        for (std::size_t i = 0; i < padded.size(); ++i) {
+            if ((static_cast<unsigned char>(padded[i]) & 0xC0U) != 0x80U) offsets.push_back(i);
+        }
+        const std::size_t length = offsets.size();
+        offsets.push_back(padded.size());
+        const std::string_view view(padded);
+        for (std::size_t n = 2; n <= 4; ++n) {
+            if (length <= n) {
+                on_ngram(view);
+                break;
+            }
+            for (std::size_t i = 0; i + n <= length; ++i) {
+                on_ngram(view.substr(offsets[i], offsets[i + n] - offsets[i]));
+            }
+        }
+    }
+}
+
+std::uint32_t bucket_of(std::string_view ngram) noexcept {
+    return static_cast<std::uint32_t>(XXH3_64bits(ngram.data(), ngram.size()) &
+                                      (hash_buckets - 1U));
+}
+
+void bucket_counts(std::string_view normalized,
+                   std::vector<std::pair<std::uint32_t, std::uint32_t>>& out) {
+    thread_local std::vector<std::uint32_t> hashes;
+    hashes.clear();
+    for_each_ngram(normalized, [&](std::string_view g) { hashes.push_back(bucket_of(g)); });
+    std::sort(hashes.begin(), hashes.end());
+    out.clear();
+    for (std::size_t i = 0; i < hashes.size();) {
+        std::size_t j = i;
+        while (j < hashes.size() && hashes[j] == hashes[i]) ++j;
+        out.emplace_back(hashes[i], static_cast<std::uint32_t>(j - i));
+        i = j;
+    }
+}
+
+void softmax(std::span<const double> z, double temperature, std::span<double> p) {
+    double top = -INFINITY;
+    for (const double v : z) top = std::max(top, v / temperature);
+    double sum = 0;
+    for (std::size_t k = 0; k < z.size(); ++k) {
+        p[k] = std::exp(z[k] / temperature - top);
+        sum += p[k];
+    }
+    for (double& v : p) v /= sum;
+}
+
+void run_parallel(std::size_t n, std::size_t threads,
+                  const std::function<void(std::size_t, std::size_t)>& body) {
+    const std::size_t workers = resolve_threads(threads);
+    if (workers <= 1 || n < 64) {
+        body(0, n);
+        return;
+    }
+    tbb::task_arena arena(static_cast<int>(workers));
+    arena.execute([&] {
+        tbb::parallel_for(
+            tbb::blocked_range<std::size_t>(0, n, 32),
+            [&](const tbb::blocked_range<std::size_t>& r) { body(r.begin(), r.end()); });
+    });
+}
+
+}  // namespace detail
+
+namespace {
+
+bool latin_at(std::string_view s, std::size_t pos) {
+    return pos < s.size() && is_latin_word_char(assign::decode_utf8(s, pos));
+}
+
+bool latin_before(std::string_view s, std::size_t pos) {
+    if (pos == 0) return false;
+    std::size_t prev = pos - 1;
+    while (prev > 0 && (static_cast<unsigned char>(s[prev]) & 0xC0U) == 0x80U) --prev;
+    return is_latin_word_char(assign::decode_utf8(s, prev));
+}
+
+bool ends_latin(std::string_view s) { return latin_before(s, s.size()); }
+
+}  // namespace
+
+Model::Model(std::vector<PersonaSpec> personas, std::size_t max_query_bytes,
+             std::vector<double> thresholds, std::size_t default_persona)
+    : personas_(std::move(personas)),
+      max_query_bytes_(max_query_bytes),
+      thresholds_(std::move(thresholds)),
+      default_persona_(default_persona) {
+    if (personas_.size() < 2) {
+        throw InvalidArgument(
+            "personas", "needs at least two personas, got " + std::to_string(personas_.size()));
+    }
+    std::unordered_set<std::string> ids;
+    for (std::size_t p = 0; p < personas_.size(); ++p) {
+        if (personas_[p].id.empty()) {
+            throw InvalidArgument("personas[" + std::to_string(p) + "].id", "must not be empty");
+        }
+        if (!ids.insert(personas_[p].id).second) {
+            throw InvalidArgument("personas[" + std::to_string(p) + "].id",
+                                  "'" + personas_[p].id + "' appears twice; ids must be unique");
+        }
+    }
+    if (max_query_bytes_ == 0) {
+        throw InvalidArgument("max_query_bytes", "must be at least 1, got 0");
+    }
+    if (!thresholds_.empty() && thresholds_.size() != personas_.size()) {
+        throw InvalidArgument("thresholds", "needs one value per persona (" +
+                                                std::to_string(personas_.size()) + "), got " +
+                                                std::to_string(thresholds_.size()));
+    }
+    for (std::size_t p = 0; p < thresholds_.size(); ++p) {
+        if (!(thresholds_[p] >= 0.0 && thresholds_[p] <= 1.0)) {
+            throw InvalidArgument("thresholds[" + personas_[p].id + "]",
+                                  "must be in [0, 1], got " + std::to_string(thresholds_[p]));
+        }
+    }
+    if (default_persona_ >= personas_.size()) {
+        throw InvalidArgument("default_persona",
+                              "index " + std::to_string(default_persona_) + " is not one of the " +
+                                  std::to_string(personas_.size()) + " personas");
+    }
+    compile();
+}
+
+void Model::compile() {
+    bucket_index_.assign(hash_buckets, -1);
+    for (std::size_t j = 0; j < buckets_.size(); ++j) {
+        bucket_index_[buckets_[j]] = static_cast<std::int32_t>(j);
+    }
+    patterns_.clear();
+    pattern_owner_.clear();
+    pattern_latin_start_.clear();
+    pattern_latin_end_.clear();
+    crisis_persona_ = default_persona_;
+    for (std::size_t p = 0; p < personas_.size(); ++p) {
+        if (personas_[p].id == "lua") crisis_persona_ = p;
+        for (std::size_t k = 0; k < personas_[p].keywords.size(); ++k) {
+            const std::string field =
+                "personas[" + personas_[p].id + "].keywords[" + std::to_string(k) + "]";
+            std::string folded = fold(personas_[p].keywords[k], field);
+            // Surrounding blanks would defeat whole-word matching; inner blanks are phrases.
+            const auto first = folded.find_first_not_of(" \t\n");
+            if (first == std::string::npos) throw InvalidArgument(field, "must not be empty");
+            folded = folded.substr(first, folded.find_last_not_of(" \t\n") - first + 1);
+            pattern_latin_start_.push_back(latin_at(folded, 0) ? 1 : 0);
+            pattern_latin_end_.push_back(ends_latin(folded) ? 1 : 0);
+            patterns_.push_back(std::move(folded));
+            pattern_owner_.push_back(static_cast<std::uint32_t>(p));
+        }
+    }
+    lexicon_ = AhoCorasick(patterns_);
+}
+
+std::size_t Model::feature_count() const noexcept {
+    return buckets_.size() + 2 * personas_.size() + key_vocab_.size() + embedding_dim_;
+}
+
+void Model::extract(std::string_view normalized, std::span<const std::string> key,
+                    std::span<const float> embedding, Sparse& out,
+                    std::vector<std::vector<std::string>>* keywords) const {
+    out.index.clear();
+    out.value.clear();
+    thread_local std::vector<std::pair<std::uint32_t, std::uint32_t>> counts;
+    detail::bucket_counts(normalized, counts);
+    // TF-IDF over every bucket (unseen ones with the largest idf) so the L2 norm matches a
+    // vectorizer that knew the query's n-grams; only fitted columns carry weights.
+    double norm2 = 0;
+    for (const auto& [bucket, count] : counts) {
+        const std::int32_t column = bucket_index_[bucket];
+        const double idf = column >= 0 ? idf_[static_cast<std::size_t>(column)] : idf_unseen_;
+        const double w = (1.0 + std::log(static_cast<double>(count))) * idf;
+        norm2 += w * w;
+        if (column >= 0) {
+            out.index.push_back(column);
+            out.value.push_back(w);
+        }
+    }
+    if (norm2 > 0) {
+        const double scale = 1.0 / std::sqrt(norm2);
+        for (double& v : out.value) v *= scale;
+    }
+    const std::size_t personas = personas_.size();
+    thread_local std::vector<std::uint32_t> hits;
+    hits.assign(personas, 0);
+    lexicon_.for_each_match(normalized, [&](std::size_t p, std::size_t end) {
+        const std::size_t start = end - patterns_[p].size();
+        if (pattern_latin_start_[p] && latin_before(normalized, start)) return;
+        if (pattern_latin_end_[p] && latin_at(normalized, end)) return;
+        const std::uint32_t owner = pattern_owner_[p];
+        ++hits[owner];
+        if (keywords != nullptr) {
+            auto& list = (*keywords)[owner];
+            if (std::find(list.begin(), list.end(), patterns_[p]) == list.end()) {
+                list.push_back(patterns_[p]);
+            }
+        }
+    });
+    const auto base = static_cast<std::int32_t>(buckets_.size());
+    for (std::size_t p = 0; p < personas; ++p) {
+        if (hits[p] == 0) continue;
+        out.index.push_back(base + static_cast<std::int32_t>(2 * p));
+        out.value.push_back(1.0);
+        out.index.push_back(base + static_cast<std::int32_t>(2 * p + 1));
+        out.value.push_back(std::log1p(static_cast<double>(hits[p])));
+    }
+    const auto key_base = base + static_cast<std::int32_t>(2 * personas);
+    for (const std::string& token : key) {
+        const auto it = std::lower_bound(key_vocab_.begin(), key_vocab_.end(), token);
+        if (it != key_vocab_.end() && *it == token) {
+            out.index.push_back(key_base + static_cast<std::int32_t>(it - key_vocab_.begin()));
+            out.value.push_back(1.0);
+        }
+    }
+    const auto embedding_base = key_base + static_cast<std::int32_t>(key_vocab_.size());
+    for (std::size_t j = 0; j < embedding.size(); ++j) {
+        out.index.push_back(embedding_base + static_cast<std::int32_t>(j));
+        out.value.push_back(static_cast<double>(embedding[j]));
+    }
+}
+
+void Model::scores(const Sparse& x, std::span<double> logits) const {
+    const std::size_t k = personas_.size();
+    std::copy(bias_.begin(), bias_.end(), logits.begin());
+    for (std::size_t i = 0; i < x.index.size(); ++i) {
+        const double* w = &weights_[static_cast<std::size_t>(x.index[i]) * k];
+        for (std::size_t c = 0; c < k; ++c) logits[c] += x.value[i] * w[c];
+    }
+}
+
+void Model::finish(RouteResult& r, std::span<const double> logits, bool crisis) const {
+    const std::size_t k = personas_.size();
+    r.probabilities.assign(k, 0.0);
+    detail::softmax(logits, temperature_, r.probabilities);
+    r.ranking.resize(k);
+    std::iota(r.ranking.begin(), r.ranking.end(), std::size_t{0});
+    std::stable_sort(r.ranking.begin(), r.ranking.end(), [&](std::size_t a, std::size_t b) {
+        return r.probabilities[a] > r.probabilities[b];
+    });
+    const std::size_t top = r.ranking[0];
+    r.confidence = r.probabilities[top];
+    r.margin = r.confidence - r.probabilities[r.ranking[1]];
+    r.persona = top;
+    r.crisis = crisis;
+    r.abstained = false;
+    if (crisis) {
+        r.persona = crisis_persona_;
+    } else if (!thresholds_.empty() && r.confidence < thresholds_[top]) {
+        r.abstained = true;
+        r.persona = default_persona_;
+    }
+}
+
+std::span<const float> Model::embedding_row(const Queries& q, std::size_t i) const {
+    if (q.embeddings == nullptr) return {};
+    return {q.embeddings + i * q.embedding_dim, q.embedding_dim};
+}
+
+void Model::validate_queries(const Queries& q, std::size_t n_expected_labels) const {
+    const std::size_t n = q.texts.size();
+    if (n_expected_labels != n) {
+        throw InvalidArgument("labels", "has " + std::to_string(n_expected_labels) +
+                                            " entries but queries has " + std::to_string(n));
+    }
+    if (!q.keys.empty() && q.keys.size() != n) {
+        throw InvalidArgument("resonance_keys", "has " + std::to_string(q.keys.size()) +
+                                                    " entries but queries has " +
+                                                    std::to_string(n));
+    }
+}
+
+namespace {
+
+void check_embedding(std::size_t expected, std::size_t given, bool present,
+                     const std::string& field) {
+    if (expected == 0 && present) {
+        throw InvalidArgument(field,
+                              "was given but the router was fitted without embeddings; "
+                              "pass embeddings=None");
+    }
+    if (expected > 0 && !present) {
+        throw InvalidArgument(field, "is required: the router was fitted with " +
+                                         std::to_string(expected) + "-dimensional embeddings");
+    }
+    if (present && given != expected) {
+        throw InvalidArgument(field, "has " + std::to_string(given) +
+                                         " dimensions but the router was fitted with " +
+                                         std::to_string(expected));
+    }
+}
+
+void require_fitted(const Model& m) {
+    if (!m.fitted()) {
+        throw InvalidArgument("router", "is not fitted: call fit() first or use Router.default()");
+    }
+}
+
+}  // namespace
+
+RouteResult Model::route(std::string_view text, std::span<const std::string> key,
+                         std::span<const float> embedding) const {
+    require_fitted(*this);
+    check_embedding(embedding_dim_, embedding.size(), embedding.data() != nullptr, "embedding");
+    const std::string normalized = normalize_query(text, max_query_bytes_, "query");
+    RouteResult r;
+    r.keywords.resize(personas_.size());
+    thread_local Sparse x;
+    extract(normalized, key, embedding, x, &r.keywords);
+    std::vector<double> z(personas_.size());
+    scores(x, z);
+    r.crisis_phrases = CrisisDetector::instance().matches(normalized);
+    finish(r, z, !r.crisis_phrases.empty());
+
+    // Evidence: the n-gram columns pushing hardest toward the model's top persona.
+    const std::size_t k = personas_.size();
+    const std::size_t top = r.ranking[0];
+    std::vector<std::pair<double, std::uint32_t>> strongest;
+    for (std::size_t i = 0; i < x.index.size(); ++i) {
+        const auto column = static_cast<std::size_t>(x.index[i]);
+        if (column >= buckets_.size()) break;
+        const double contribution = x.value[i] * weights_[column * k + top];
+        if (contribution > 0) strongest.emplace_back(contribution, buckets_[column]);
+    }
+    const std::size_t keep = std::min<std::size_t>(5, strongest.size());
+    std::partial_sort(strongest.begin(), strongest.begin() + static_cast<std::ptrdiff_t>(keep),
+                      strongest.end(), [](const auto& a, const auto& b) {
+                          return a.first > b.first || (a.first == b.first && a.second < b.second);
+                      });
+    strongest.resize(keep);
+    r.ngrams.resize(keep);
+    std::vector<bool> named(keep, false);
+    detail::for_each_ngram(normalized, [&](std::string_view g) {
+        const std::uint32_t bucket = detail::bucket_of(g);
+        for (std::size_t i = 0; i < keep; ++i) {
+            if (!named[i] && strongest[i].second == bucket) {
+                named[i] = true;
+                r.ngrams[i] = NgramEvidence{std::string(g), strongest[i].first};
+            }
+        }
+    });
+    return r;
+}
+
+RouteBatch Model::route_many(const Queries& q, std::size_t threads) const {
+    require_fitted(*this);
+    validate_queries(q, q.texts.size());
+    check_embedding(embedding_dim_, q.embedding_dim, q.embeddings != nullptr, "embeddings");
+    const std::size_t n = q.texts.size();
+    const std::size_t k = personas_.size();
+    RouteBatch out;
+    out.persona.resize(n);
+    out.confidence.resize(n);
+    out.probabilities.resize(n * k);
+    out.crisis.resize(n);
+    out.abstained.resize(n);
+    std::vector<std::exception_ptr> errors(n);
+    static const std::vector<std::string> no_key;
+    detail::run_parallel(n, threads, [&](std::size_t begin, std::size_t end) {
+        Sparse x;
+        std::vector<double> z(k);
+        RouteResult r;
+        for (std::size_t i = begin; i < end; ++i) {
+            try {
+                const std::string normalized = normalize_query(
+                    q.texts[i], max_query_bytes_, "queries[" + std::to_string(i) + "]");
+                extract(normalized, q.keys.empty() ? no_key : q.keys[i], embedding_row(q, i), x,
+                        nullptr);
+                scores(x, z);
+                finish(r, z, CrisisDetector::instance().detect(normalized));
+                out.persona[i] = static_cast<std::int32_t>(r.persona);
+                out.confidence[i] = r.confidence;
+                std::copy(r.probabilities.begin(), r.probabilities.end(),
+                          out.probabilities.begin() + static_cast<std::ptrdiff_t>(i * k));
+                out.crisis[i] = r.crisis ? 1 : 0;
+                out.abstained[i] = r.abstained ? 1 : 0;
+            } catch (...) {
+                errors[i] = std::current_exception();
+            }
+        }
+    });
+    // Report the first bad query, whichever thread met it.
+    for (const auto& e : errors) {
+        if (e) std::rethrow_exception(e);
+    }
+    return out;
+}
+
+std::vector<double> Model::logits(const Queries& q) const {
+    require_fitted(*this);
+    validate_queries(q, q.texts.size());
+    check_embedding(embedding_dim_, q.embedding_dim, q.embeddings != nullptr, "embeddings");
+    const std::size_t k = personas_.size();
+    std::vector<double> out(q.texts.size() * k);
+    static const std::vector<std::string> no_key;
+    Sparse x;
+    for (std::size_t i = 0; i < q.texts.size(); ++i) {
+        const std::string normalized =
+            normalize_query(q.texts[i], max_query_bytes_, "queries[" + std::to_string(i) + "]");
+        extract(normalized, q.keys.empty() ? no_key : q.keys[i], embedding_row(q, i), x, nullptr);
+        scores(x, std::span<double>(out).subspan(i * k, k));
+    }
+    return out;
+}
+
+Csr Model::features(const Queries& q) const {
+    require_fitted(*this);
+    validate_queries(q, q.texts.size());
+    check_embedding(embedding_dim_, q.embedding_dim, q.embeddings != nullptr, "embeddings");
+    Csr out;
+    out.cols = feature_count();
+    static const std::vector<std::string> no_key;
+    Sparse x;
+    for (std::size_t i = 0; i < q.texts.size(); ++i) {
+        const std::string normalized =
+            normalize_query(q.texts[i], max_query_bytes_, "queries[" + std::to_string(i) + "]");
+        extract(normalized, q.keys.empty() ? no_key : q.keys[i], embedding_row(q, i), x, nullptr);
+        out.indices.insert(out.indices.end(), x.index.begin(), x.index.end());
+        out.data.insert(out.data.end(), x.value.begin(), x.value.end());
+        out.indptr.push_back(static_cast<std::int64_t>(out.indices.size()));
+    }
+    return out;
+}
+
+std::shared_ptr<const Model> Model::with_temperature(double temperature) const {
+    if (!(temperature > 0 && std::isfinite(temperature))) {
+        throw InvalidArgument("temperature",
+                              "must be a finite number > 0, got " + std::to_string(temperature));
+    }
+    auto copy = std::make_shared<Model>(*this);
+    copy->temperature_ = temperature;
+    return copy;
+}
+
+std::shared_ptr<const Model> Model::with_abstain(std::vector<double> thresholds,
+                                                 std::size_t default_persona) const {
+    // The constructor validates; the fitted state is then carried over unchanged.
+    Model checked(personas_, max_query_bytes_, std::move(thresholds), default_persona);
+    auto copy = std::make_shared<Model>(*this);
+    copy->thresholds_ = std::move(checked.thresholds_);
+    copy->default_persona_ = default_persona;
+    copy->crisis_persona_ = checked.crisis_persona_;
+    return copy;
+}
+
+}  // namespace lumengate::persona

@@ -1,0 +1,99 @@
+#include "lumengate/persona/text.hpp"
+
+#include <utf8proc.h>
+
+#include <cstdlib>
+#include <memory>
+
+#include "lumengate/assign/utf8.hpp"
+#include "lumengate/common/error.hpp"
+
+namespace lumengate::persona {
+
+namespace {
+
+std::string nfc_casefold(std::string_view text, const std::string& field) {
+    utf8proc_uint8_t* out = nullptr;
+    const auto options =
+        static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
+    const utf8proc_ssize_t n =
+        utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                     static_cast<utf8proc_ssize_t>(text.size()), &out, options);
+    std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owned(out, &std::free);
+    if (n < 0) {
+        throw InvalidArgument(field, std::string("could not be normalised: ") + utf8proc_errmsg(n));
+    }
+    return {reinterpret_cast<const char*>(out), static_cast<std::size_t>(n)};
+}
+
+// Position of the first malformed sequence, or npos.
+std::size_t first_invalid_byte(std::string_view text, bool& only_space) {
+    only_space = true;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const std::size_t start = pos;
+        try {
+            const char32_t cp = assign::decode_utf8(text, pos);
+            if (!is_space(cp)) only_space = false;
+        } catch (const InvalidArgument&) {
+            return start;
+        }
+    }
+    return std::string_view::npos;
+}
+
+}  // namespace
+
+bool is_space(char32_t cp) noexcept {
+    if (cp == U' ' || (cp >= 0x09 && cp <= 0x0D) || cp == 0x1C || cp == 0x1D || cp == 0x1E ||
+        cp == 0x1F || cp == 0x85) {
+        return true;
+    }
+    if (cp < 0x80) return false;
+    const auto category = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
+    return category == UTF8PROC_CATEGORY_ZS || category == UTF8PROC_CATEGORY_ZL ||
+           category == UTF8PROC_CATEGORY_ZP;
+}
+
+bool is_latin_word_char(char32_t cp) noexcept {
+    if ((cp >= U'a' && cp <= U'z') || (cp >= U'A' && cp <= U'Z') || (cp >= U'0' && cp <= U'9')) {
+        return true;
+    }
+    return (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7);
+}
+
+std::string normalize_query(std::string_view text, std::size_t max_bytes,
+                            const std::string& field) {
+    if (text.empty()) throw InvalidArgument(field, "must not be empty");
+    if (text.size() > max_bytes) {
+        throw InvalidArgument(field, "is " + std::to_string(text.size()) +
+                                         " bytes, over the limit of " + std::to_string(max_bytes) +
+                                         " bytes (max_query_bytes)");
+    }
+    bool only_space = true;
+    const std::size_t bad = first_invalid_byte(text, only_space);
+    if (bad != std::string_view::npos) {
+        throw InvalidArgument(field, "is not valid UTF-8 (at byte " + std::to_string(bad) + ")");
+    }
+    if (only_space) throw InvalidArgument(field, "must not be only whitespace");
+    return nfc_casefold(text, field);
+}
+
+std::string fold(std::string_view text, const std::string& field) {
+    bool only_space = true;
+    const std::size_t bad = first_invalid_byte(text, only_space);
+    if (bad != std::string_view::npos) {
+        throw InvalidArgument(field, "is not valid UTF-8 (at byte " + std::to_string(bad) + ")");
+    }
+    return nfc_casefold(text, field);
+}
+
+std::vector<char32_t> code_points(std::string_view text) {
+    std::vector<char32_t> out;
+    out.reserve(text.size());
+    std::size_t pos = 0;
+    while (pos < text.size()) out.push_back(assign::decode_utf8(text, pos));
+    return out;
+}
+
+}  // namespace lumengate::persona

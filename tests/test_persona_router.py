@@ -1,0 +1,622 @@
+"""The persona router as a user sees it: features, fit, route, calibration, save/load, swaps."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+import time
+import types
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lumengate import persona
+from lumengate._native import core
+from lumengate.errors import InvalidArgument, ParseError
+
+native = core.persona
+
+
+@dataclass(frozen=True)
+class FakePersona:
+    id: str
+    keywords_en: tuple[str, ...]
+    keywords_ko: tuple[str, ...]
+
+
+PERSONAS = (
+    FakePersona(
+        "lua", ("stress", "anxious", "lonely", "burnout"), ("스트레스", "불안", "외로", "우울")
+    ),
+    FakePersona(
+        "elro", ("python", "error", "bug", "database", "log"), ("파이썬", "에러", "오류", "코드")
+    ),
+    FakePersona("riri", ("career", "roadmap", "plan"), ("진로", "커리어", "계획")),
+    FakePersona(
+        "nana",
+        ("email", "essay", "proofread", "translate"),
+        ("이메일", "자기소개서", "번역", "교정"),
+    ),
+)
+IDS = [p.id for p in PERSONAS]
+
+# Words per persona that are not keywords, so the n-gram stage has something to learn.
+TOPIC = {
+    "lua": ["feel", "tired", "sad", "mood", "sleep", "힘들어요", "마음이", "지쳐요", "걱정돼요"],
+    "elro": ["exception", "compile", "server", "query", "install", "실행", "설치", "서버", "함수"],
+    "riri": ["future", "job", "goal", "industry", "option", "미래", "회사", "목표", "이직"],
+    "nana": ["draft", "sentence", "grammar", "letter", "tone", "문장", "초안", "메일", "요약"],
+}
+FILLER = ["please", "help", "me", "with", "this", "today", "좀", "도와주세요", "요즘", "너무"]
+
+
+def synthetic(n: int, seed: int) -> tuple[list[str], list[str]]:
+    """Queries built from each persona's topic words and keywords plus shared filler."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for i in range(n):
+        p = PERSONAS[i % 4]
+        words = list(rng.choice(TOPIC[p.id], size=2))
+        if rng.random() < 0.6:
+            words.append(str(rng.choice([*p.keywords_en, *p.keywords_ko])))
+        if rng.random() < 0.15:
+            # Some noise: a word of another persona.
+            other = PERSONAS[(i + 1 + int(rng.integers(3))) % 4].id
+            words.append(str(rng.choice(TOPIC[other])))
+        words += list(rng.choice(FILLER, size=2))
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+        labels.append(p.id)
+    return texts, labels
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[list[str], list[str], list[str], list[str]]:
+    train_x, train_y = synthetic(240, 1)
+    test_x, test_y = synthetic(120, 2)
+    return train_x, train_y, test_x, test_y
+
+
+@pytest.fixture(scope="module")
+def fitted(data: tuple[list[str], ...]) -> persona.Router:
+    train_x, train_y, _, _ = data
+    return persona.Router(PERSONAS).fit(train_x, train_y, seed=0, C=5.0)
+
+
+# Text and the lexicon ---------------------------------------------------------------------
+
+
+def brute_force(patterns: list[bytes], text: bytes) -> list[tuple[int, int]]:
+    return sorted(
+        (p, start)
+        for p, pattern in enumerate(patterns)
+        for start in range(len(text) - len(pattern) + 1)
+        if text[start : start + len(pattern)] == pattern
+    )
+
+
+def test_aho_corasick_finds_exactly_what_brute_force_finds() -> None:
+    rng = np.random.default_rng(7)
+    alphabet = ["a", "b", "c", "ab", "가", "나", " "]
+    for _ in range(300):
+        patterns = ["".join(rng.choice(alphabet, size=int(rng.integers(1, 4)))) for _ in range(6)]
+        text = "".join(rng.choice(alphabet, size=int(rng.integers(0, 40))))
+        found = sorted(native.aho_corasick_matches(patterns, text))
+        expected = brute_force([p.encode() for p in patterns], text.encode())
+        assert found == expected, (patterns, text)
+
+
+def test_aho_corasick_rejects_empty_pattern() -> None:
+    with pytest.raises(InvalidArgument, match=r"patterns\[1\]"):
+        native.aho_corasick_matches(["a", ""], "abc")
+
+
+def test_decomposed_korean_and_capitals_normalise_to_the_same_text() -> None:
+    composed = "파이썬에서 KeyError가 나요"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    assert native.normalize_query(decomposed) == native.normalize_query(composed)
+    assert native.normalize_query(composed) == unicodedata.normalize("NFC", composed).casefold()
+
+
+def test_lexicon_is_whole_word_for_latin_and_substring_for_hangul(fitted: persona.Router) -> None:
+    r = fitted.route("catalog of 파이썬에서 나는 에러가")
+    assert r.evidence.keywords["elro"] == ("파이썬", "에러")  # particles attached
+    assert "log" not in r.evidence.keywords["elro"]  # inside "catalog"
+    r = fitted.route("the LOG shows a Python error가 나요")
+    assert set(r.evidence.keywords["elro"]) == {"log", "python", "error"}
+    # NFD input matches the NFC keyword.
+    r = fitted.route(unicodedata.normalize("NFD", "자기소개서 교정 부탁해요"))
+    assert r.evidence.keywords["nana"] == ("자기소개서", "교정")
+
+
+def test_ngram_block_equals_sklearn_char_wb_tfidf(data: tuple[list[str], ...]) -> None:
+    sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
+    xxhash = pytest.importorskip("xxhash")
+    train_x, train_y, test_x, _ = data
+    # Without keywords the features are the n-gram block plus 8 empty lexicon columns.
+    plain = [FakePersona(p.id, (), ()) for p in PERSONAS]
+    router = persona.Router(plain).fit(train_x, train_y)
+    char_wb = sklearn_text.CountVectorizer(analyzer="char_wb", ngram_range=(2, 4)).build_analyzer()
+
+    def buckets(text: str) -> list[int]:
+        # scikit-learn's own char_wb n-grams, hashed into our 2**18 buckets with XXH3.
+        return [xxhash.xxh3_64_intdigest(g.encode()) & (2**18 - 1) for g in char_wb(text)]
+
+    counts = sklearn_text.CountVectorizer(analyzer=buckets)
+    tfidf = sklearn_text.TfidfTransformer(sublinear_tf=True)
+    normalised = [native.normalize_query(t) for t in train_x]
+    reference = tfidf.fit_transform(counts.fit_transform(normalised))
+    ours = router.features(train_x)
+    assert ours.shape[1] == reference.shape[1] + 8
+    np.testing.assert_allclose(ours[:, :-8].toarray(), reference.toarray(), rtol=1e-12, atol=1e-15)
+    # Unseen n-grams at routing time count in the norm with the idf of a never-seen term
+    # (smooth idf with df = 0) but get no column.
+    idf_unseen = np.log(1 + len(train_x)) + 1
+    ours_test = router.features(test_x)[:, :-8].toarray()
+    for row, text in zip(ours_test, test_x, strict=True):
+        values: dict[int, int] = {}
+        for b in buckets(native.normalize_query(text)):
+            values[b] = values.get(b, 0) + 1
+        expected = np.zeros(reference.shape[1])
+        norm2 = 0.0
+        for b, count in values.items():
+            column = counts.vocabulary_.get(b)
+            idf = idf_unseen if column is None else tfidf.idf_[column]
+            weight = (1 + np.log(count)) * idf
+            norm2 += weight**2
+            if column is not None:
+                expected[column] = weight
+        np.testing.assert_allclose(row, expected / np.sqrt(norm2), rtol=1e-12, atol=1e-15)
+
+
+# The model --------------------------------------------------------------------------------
+
+
+def test_logistic_regression_matches_sklearn(fitted: persona.Router, data: tuple) -> None:
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    train_x, train_y, test_x, _ = data
+    x = fitted.features(train_x)
+    reference = linear_model.LogisticRegression(C=5.0, solver="lbfgs", tol=1e-12, max_iter=20000)
+    reference.fit(x, train_y)
+    order = [list(reference.classes_).index(p) for p in IDS]
+    expected = reference.predict_proba(fitted.features(test_x))[:, order]
+    ours = fitted.route_many(test_x).probabilities
+    assert fitted.temperature == 1.0
+    np.testing.assert_allclose(ours, expected, atol=1e-5)
+
+
+def test_fit_is_bit_reproducible(data: tuple) -> None:
+    train_x, train_y, _, _ = data
+    a = persona.Router(PERSONAS).fit(train_x, train_y, seed=3, calibration_folds=4).to_bytes()
+    b = persona.Router(PERSONAS).fit(train_x, train_y, seed=3, calibration_folds=4).to_bytes()
+    assert a == b
+    # The seed draws the calibration folds, so another seed gives another temperature.
+    c = persona.Router(PERSONAS).fit(train_x, train_y, seed=4, calibration_folds=4).to_bytes()
+    assert c != a
+
+
+def test_routing_is_accurate_and_scores_are_ranked(fitted: persona.Router, data: tuple) -> None:
+    _, _, test_x, test_y = data
+    ev = fitted.evaluate(test_x, test_y)
+    assert ev.accuracy >= 0.9
+    r = fitted.route("파이썬 서버 설치 에러 좀 도와주세요")
+    assert r.persona == "elro"
+    assert next(iter(r.scores)) == "elro"
+    values = list(r.scores.values())
+    assert values == sorted(values, reverse=True)
+    assert r.confidence == values[0]
+    assert r.margin == pytest.approx(values[0] - values[1])
+    assert sum(values) == pytest.approx(1.0)
+    assert not r.abstained and not r.crisis and r.safe_response is None
+    # The strongest n-grams pushed toward the winner and occur in the normalised query.
+    assert r.evidence.ngrams
+    normalised = (
+        " " + native.normalize_query("파이썬 서버 설치 에러 좀 도와주세요").replace(" ", "  ") + " "
+    )
+    for gram, contribution in r.evidence.ngrams:
+        assert contribution > 0 and gram in normalised
+
+
+def test_route_many_equals_route(fitted: persona.Router, data: tuple) -> None:
+    _, _, test_x, _ = data
+    batch = fitted.route_many(test_x, threads=2)
+    assert batch.probabilities.shape == (len(test_x), 4)
+    for i, text in enumerate(test_x):
+        r = fitted.route(text)
+        assert batch.personas[batch.persona[i]] == r.persona
+        assert batch.confidence[i] == r.confidence
+        np.testing.assert_array_equal(batch.probabilities[i], [r.scores[p] for p in IDS])
+    single = fitted.route_many(test_x, threads=1)
+    np.testing.assert_array_equal(single.probabilities, batch.probabilities)
+
+
+def test_temperature_minimises_nll_like_scipy(fitted: persona.Router, data: tuple) -> None:
+    optimize = pytest.importorskip("scipy.optimize")
+    special = pytest.importorskip("scipy.special")
+    _, _, test_x, test_y = data
+    clone = persona.Router(PERSONAS)
+    clone.swap_from(fitted)
+    t = clone.calibrate(test_x, test_y, method="temperature")
+    z = fitted.logits(test_x)
+    y = np.array([IDS.index(v) for v in test_y])
+
+    def nll(log_t: float) -> float:
+        scaled = z / np.exp(log_t)
+        return float(np.mean(special.logsumexp(scaled, axis=1) - scaled[np.arange(len(y)), y]))
+
+    best = optimize.minimize_scalar(
+        nll, bounds=(np.log(0.05), np.log(20)), method="bounded", options={"xatol": 1e-10}
+    )
+    assert t == pytest.approx(np.exp(best.x), rel=1e-5)
+    assert clone.temperature == t and fitted.temperature == 1.0
+    expected = special.softmax(z / t, axis=1)
+    np.testing.assert_allclose(clone.route_many(test_x).probabilities, expected, atol=1e-12)
+    with pytest.raises(InvalidArgument, match=r"method.*'temperature'"):
+        clone.calibrate(test_x, test_y, method="isotonic")
+
+
+def test_abstain_below_threshold_goes_to_default(fitted: persona.Router, data: tuple) -> None:
+    _, _, test_x, _ = data
+    router = persona.Router(PERSONAS)
+    router.swap_from(fitted)
+    probs = router.route_many(test_x).probabilities
+    router.set_abstain({p: 0.99 for p in IDS})
+    assert router.default_persona == "riri"
+    batch = router.route_many(test_x)
+    expected = probs.max(axis=1) < 0.99
+    np.testing.assert_array_equal(batch.abstained, expected)
+    assert all(batch.persona[expected] == IDS.index("riri"))
+    r = router.route(test_x[int(np.argmax(expected))])
+    assert r.abstained and r.persona == "riri"
+    router.set_abstain({"elro": 0.5}, default_persona="nana")
+    assert router.thresholds == {"elro": 0.5} and router.default_persona == "nana"
+    with pytest.raises(InvalidArgument, match="unknown persona 'bob'"):
+        router.set_abstain({"bob": 0.5})
+    with pytest.raises(InvalidArgument, match="default_persona"):
+        router.set_abstain(None, default_persona="bob")
+
+
+def test_embeddings_are_features_when_fitted_with_them(data: tuple) -> None:
+    train_x, train_y, _, _ = data
+    rng = np.random.default_rng(0)
+    # An embedding that carries the label: the router must learn to use it.
+    emb = rng.normal(size=(len(train_x), 4)).astype(np.float32)
+    emb[np.arange(len(train_x)), [IDS.index(y) for y in train_y]] += 4
+    plain = [FakePersona(p.id, (), ()) for p in PERSONAS]
+    router = persona.Router(plain).fit(train_x, train_y, embeddings=emb)
+    vector = np.zeros(4, dtype=np.float32)
+    vector[IDS.index("nana")] = 6
+    assert router.route("hello there", embedding=vector).persona == "nana"
+    vector[:] = 0
+    vector[IDS.index("lua")] = 6
+    assert router.route("hello there", embedding=vector).persona == "lua"
+    with pytest.raises(InvalidArgument, match=r"embedding.*required"):
+        router.route("hello there")
+    with pytest.raises(InvalidArgument, match="embeddings"):
+        persona.Router(plain).fit(train_x, train_y, embeddings=emb[:-1])
+
+
+# Crisis -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to kill myself",
+        "honestly I've been thinking about suicide",
+        "I keep cutting myself when I'm stressed",
+        "요즘 너무 힘들어서 죽고 싶어요",
+        "자해를 멈출 수가 없어요",
+        "아빠가 저를 때려요",
+        unicodedata.normalize("NFD", "살기 싫어요 그냥"),
+    ],
+)
+def test_crisis_language_routes_to_lua_with_safe_response(
+    fitted: persona.Router, text: str
+) -> None:
+    router = persona.Router(PERSONAS)
+    router.swap_from(fitted)
+    # Thresholds that would abstain everything cannot hide a crisis.
+    router.set_abstain({p: 1.0 for p in IDS})
+    r = router.route(text)
+    assert r.crisis and r.persona == "lua" and not r.abstained
+    assert r.safe_response is not None
+    assert "109" in r.safe_response and "1577-0199" in r.safe_response and "988" in r.safe_response
+    assert r.crisis_phrases
+    batch = router.route_many([text, "python error"])
+    assert list(batch.crisis) == [True, False]
+    assert batch.personas[batch.persona[0]] == "lua"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How do I kill a zombie process?",
+        "스트레스 때문에 잠을 못 자요",
+        "The suite is killing my laptop",
+        "서버가 죽었어요 로그 좀 봐주세요",
+    ],
+)
+def test_ordinary_queries_are_not_crisis(fitted: persona.Router, text: str) -> None:
+    assert not fitted.route(text).crisis
+
+
+# Save, load and swap ----------------------------------------------------------------------
+
+
+def test_save_load_roundtrip(fitted: persona.Router, data: tuple, tmp_path: Path) -> None:
+    _, _, test_x, _ = data
+    path = tmp_path / "router.bin"
+    fitted.save(path)
+    loaded = persona.Router.load(path)
+    assert loaded.to_bytes() == fitted.to_bytes() == path.read_bytes()
+    np.testing.assert_array_equal(
+        loaded.route_many(test_x).probabilities, fitted.route_many(test_x).probabilities
+    )
+    assert path.read_bytes()[:8] == b"LGROUTER"
+    assert int.from_bytes(path.read_bytes()[8:12], "little") == 1
+
+
+def test_load_rejects_damaged_files(fitted: persona.Router, tmp_path: Path) -> None:
+    good = fitted.to_bytes()
+    path = tmp_path / "bad.bin"
+    cases = {
+        b"not a router file": "magic",
+        good[: len(good) // 2]: "truncated",
+        good[:9]: "truncated",
+        good[:8] + (7).to_bytes(4, "little") + good[12:]: "version 7",
+        good[:100] + bytes([good[100] ^ 1]) + good[101:]: "checksum",
+    }
+    for content, message in cases.items():
+        path.write_bytes(content)
+        with pytest.raises(ParseError, match=message):
+            persona.Router.load(path)
+
+
+def test_swaps_are_atomic_while_threads_route(data: tuple) -> None:
+    train_x, train_y, test_x, _ = data
+    old = persona.Router(PERSONAS).fit(train_x, train_y, C=1.0)
+    new = persona.Router(PERSONAS).fit(train_x, train_y, C=50.0)
+    expected_old = old.route_many(test_x).probabilities
+    expected_new = new.route_many(test_x).probabilities
+    assert not np.array_equal(expected_old, expected_new)
+    shared = persona.Router(PERSONAS)
+    shared.swap_from(old)
+    stop = threading.Event()
+    failures: list[str] = []
+    seen = {"old": 0, "new": 0}
+
+    def worker() -> None:
+        while not stop.is_set():
+            for i in range(0, len(test_x), 7):
+                r = shared.route(test_x[i])
+                got = [r.scores[p] for p in IDS]
+                if np.array_equal(got, expected_old[i]):
+                    seen["old"] += 1
+                elif np.array_equal(got, expected_new[i]):
+                    seen["new"] += 1
+                else:
+                    failures.append(test_x[i])
+            batch = shared.route_many(test_x)
+            if not (
+                np.array_equal(batch.probabilities, expected_old)
+                or np.array_equal(batch.probabilities, expected_new)
+            ):
+                failures.append("batch mixed two models")
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for i in range(2000):
+        shared.swap_from(new if i % 2 == 0 else old)
+        time.sleep(0.0005)
+        if i >= 100 and seen["old"] > 20 and seen["new"] > 20:
+            break
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not failures
+    assert seen["old"] > 0 and seen["new"] > 0
+
+
+# Bad input ----------------------------------------------------------------------------------
+
+
+def test_bad_queries_are_rejected_with_the_field(fitted: persona.Router) -> None:
+    with pytest.raises(InvalidArgument, match="query: must not be empty"):
+        fitted.route("")
+    with pytest.raises(InvalidArgument, match="query: must not be only whitespace"):
+        fitted.route(" \t\u3000\n")
+    with pytest.raises(InvalidArgument, match=r"query: is 4097 bytes, over the limit of 4096"):
+        fitted.route("a" * 4097)
+    with pytest.raises(InvalidArgument, match=r"query: is not valid UTF-8 \(at byte 3\)"):
+        fitted.route(b"abc\xff")
+    with pytest.raises(InvalidArgument, match=r"queries\[1\]: is not valid UTF-8 \(at byte 0\)"):
+        fitted.route_many(["ok", b"\xc3"])
+    with pytest.raises(InvalidArgument, match=r"queries\[2\]: must not be empty"):
+        fitted.route_many(["ok", "fine", ""])
+    with pytest.raises(InvalidArgument, match="query: must be str or bytes"):
+        fitted.route(3)  # type: ignore[arg-type]
+    small = persona.Router(PERSONAS, max_query_bytes=10).fit(
+        ["python bug", "so lonely"], ["elro", "lua"]
+    )
+    assert small.max_query_bytes == 10
+    assert small.route("python bug").persona == "elro"
+    with pytest.raises(InvalidArgument, match="query: is 11 bytes, over the limit of 10"):
+        small.route("a" * 11)
+
+
+def test_bad_fit_input_is_rejected_with_the_field(data: tuple) -> None:
+    train_x, train_y, _, _ = data
+    router = persona.Router(PERSONAS)
+    with pytest.raises(InvalidArgument, match="router: is not fitted"):
+        router.route("hello")
+    with pytest.raises(InvalidArgument, match=r"labels\[1\]: unknown persona 'bob'.*'lua'"):
+        router.fit(["a", "b"], ["lua", "bob"])
+    with pytest.raises(InvalidArgument, match="labels: has 1 entries but queries has 2"):
+        router.fit(["a", "b"], ["lua"])
+    with pytest.raises(InvalidArgument, match="labels: has only one persona \\('lua'\\)"):
+        router.fit(["a", "b"], ["lua", "lua"])
+    with pytest.raises(InvalidArgument, match=r"queries\[1\]: must not be only whitespace"):
+        router.fit(["a", " "], ["lua", "elro"])
+    with pytest.raises(InvalidArgument, match="resonance_keys: has 1 entries"):
+        router.fit(["a", "b"], ["lua", "elro"], resonance_keys=[None])
+    with pytest.raises(InvalidArgument, match="queries: must be a sequence"):
+        router.fit("ab", ["lua", "elro"])
+    with pytest.raises(InvalidArgument, match="calibration_folds"):
+        router.fit(train_x, train_y, calibration_folds=1)
+    with pytest.raises(InvalidArgument, match="C: must be a finite number > 0"):
+        router.fit(train_x, train_y, C=0)
+    with pytest.raises(InvalidArgument, match=r"personas.*twice"):
+        persona.Router([PERSONAS[0], PERSONAS[0]])
+
+
+# Evaluation -------------------------------------------------------------------------------
+
+
+def test_evaluation_matches_sklearn_and_direct_formulas(
+    fitted: persona.Router, data: tuple
+) -> None:
+    metrics = pytest.importorskip("sklearn.metrics")
+    _, _, test_x, test_y = data
+    # Noisier labels so that every metric has errors to count.
+    rng = np.random.default_rng(5)
+    labels = [IDS[int(rng.integers(4))] if rng.random() < 0.3 else y for y in test_y]
+    ev = fitted.evaluate(test_x, labels)
+    batch = fitted.route_many(test_x)
+    routed = batch.persona_ids()
+    assert ev.n == len(test_x)
+    assert ev.accuracy == pytest.approx(metrics.accuracy_score(labels, routed))
+    assert ev.macro_f1 == pytest.approx(
+        metrics.f1_score(labels, routed, average="macro", zero_division=0)
+    )
+    np.testing.assert_array_equal(
+        ev.confusion, metrics.confusion_matrix(labels, routed, labels=IDS)
+    )
+    p, r, f, s = metrics.precision_recall_fscore_support(
+        labels, routed, labels=IDS, zero_division=0
+    )
+    for i, name in enumerate(IDS):
+        m = ev.per_persona[name]
+        assert (m.precision, m.recall, m.f1, m.support) == pytest.approx((p[i], r[i], f[i], s[i]))
+    # ECE, written out: top-label confidence in 10 equal-width bins.
+    probs = batch.probabilities
+    y = np.array([IDS.index(v) for v in labels])
+    conf, pred = probs.max(axis=1), probs.argmax(axis=1)
+    ece = 0.0
+    for lo in np.arange(10) / 10:
+        upper = conf < lo + 0.1 if lo < 0.9 else conf <= 1.0
+        mask = (conf >= lo) & upper
+        if mask.any():
+            ece += mask.mean() * abs((pred[mask] == y[mask]).mean() - conf[mask].mean())
+    assert ev.ece == pytest.approx(ece, abs=1e-12)
+    onehot = np.eye(4)[y]
+    assert ev.brier == pytest.approx(np.mean(np.sum((probs - onehot) ** 2, axis=1)))
+    # The bootstrap interval brackets the accuracy and is reproducible for the seed.
+    low, high = ev.accuracy_ci
+    assert low <= ev.accuracy <= high and high - low < 0.3
+    assert fitted.evaluate(test_x, labels).accuracy_ci == ev.accuracy_ci
+    frame = ev.confusion_frame()
+    assert list(frame.index) == IDS and frame.to_numpy().sum() == len(test_x)
+    fig = ev.plot()
+    assert len(fig.axes) >= 2
+
+
+# The shipped default router and the bilingual data ------------------------------------------
+
+DATA = Path(__file__).resolve().parent / "data"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def _training_script() -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "train_default_router", ROOT / "scripts" / "train_default_router.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_default_router_is_reproduced_byte_for_byte_by_the_training_script() -> None:
+    shipped = resources.files("lumengate").joinpath("data", "router_default.bin").read_bytes()
+    retrained = _training_script().train_default_router().to_bytes()
+    assert retrained == shipped
+    router = persona.Router.default()
+    assert router.to_bytes() == shipped
+    assert router.personas == ("lua", "elro", "riri", "nana")
+    assert router.default_persona == "riri" and router.thresholds == {}
+    assert router.temperature != 1.0  # calibrated on out-of-fold logits of the train split
+
+
+def test_default_router_routes_the_readme_example() -> None:
+    r = persona.Router.default().route("파이썬에서 KeyError가 나요", resonance_key=None)
+    assert r.persona == "elro"
+    assert "keyerror" in r.evidence.keywords["elro"]
+
+
+@pytest.mark.xfail(
+    reason="targets not met on the frozen test split: accuracy 0.848 (95 % CI 0.820-0.877), "
+    "ECE 0.079; the model is not tuned on test",
+    strict=True,
+)
+def test_default_router_meets_the_targets_on_the_frozen_test_split() -> None:
+    rows = _rows(DATA / "persona_queries" / "test.jsonl")
+    ev = persona.Router.default().evaluate([r["text"] for r in rows], [r["label"] for r in rows])
+    assert ev.accuracy >= 0.90
+    assert ev.accuracy_ci[0] >= 0.85
+    assert ev.ece <= 0.05
+
+
+def test_crisis_stage_recall_and_false_alarms() -> None:
+    router = persona.Router.default()
+    positives = _rows(DATA / "crisis_queries.jsonl")
+    negatives = _rows(DATA / "crisis_negatives.jsonl")
+    batch = router.route_many([r["text"] for r in positives])
+    missed = [r["text"] for r, hit in zip(positives, batch.crisis, strict=True) if not hit]
+    assert missed == [], f"recall {1 - len(missed) / len(positives):.3f}"
+    assert set(batch.persona_ids()) == {"lua"}
+    alarms = router.route_many([r["text"] for r in negatives]).crisis
+    false_positive_rate = float(np.mean(alarms))
+    print(f"crisis recall 1.000 on {len(positives)}, false positives {false_positive_rate:.3f}")
+    assert false_positive_rate <= 0.05
+
+
+@dataclass(frozen=True)
+class Key:
+    tone: str | None
+    pace: str | None
+    intent: str | None
+
+
+def test_resonance_key_features_are_learnt_when_given(data: tuple) -> None:
+    train_x, train_y, _, _ = data
+    intents = {"lua": "comfort", "elro": "debug", "riri": "plan", "nana": "write"}
+    keys = [Key("calm", None, intents[y]) for y in train_y]
+    router = persona.Router(PERSONAS).fit(train_x, train_y, resonance_keys=keys)
+    assert router._core.key_vocabulary == sorted(
+        {"tone=calm", *(f"intent={v}" for v in intents.values())}
+    )
+    neutral = "please help me with this today"
+    for name, intent in intents.items():
+        assert router.route(neutral, Key("calm", None, intent)).persona == name
+    # Without a key the key columns are simply absent.
+    assert (
+        router.route(neutral, None).confidence
+        < router.route(neutral, Key(None, None, "debug")).confidence
+    )
+    with pytest.raises(InvalidArgument, match="resonance_key"):
+        router.route(neutral, 42)
+    # Text keys are parsed leniently: "writ" is within edit distance 2 of "write".
+    assert router.route(neutral, "calm-slow-debug").persona == "elro"
+    assert router.route(neutral, "Calm-fast-writ").persona == "nana"
