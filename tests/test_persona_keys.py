@@ -360,6 +360,7 @@ def test_validate_lists_every_problem() -> None:
         ("calm slow", "tone", "not a single word"),
         ("calm-very slow", "pace", "not a single word"),
         ("calm-" + "x" * 300, "key", "at most 256 bytes"),
+        ("차분" * 50, "key", "at most 256 bytes"),
     ],
     ids=[
         "empty",
@@ -370,6 +371,7 @@ def test_validate_lists_every_problem() -> None:
         "two-words",
         "two-paces",
         "too-long",
+        "too-long-korean",
     ],
 )
 def test_malformed_keys(text: str, part: str, mentions: str) -> None:

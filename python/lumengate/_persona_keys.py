@@ -1,4 +1,4 @@
-"""Personas as data (part of :mod:`lumengate.persona`).
+"""Personas as data, resonance keys and prompt building (part of :mod:`lumengate.persona`).
 
 A :class:`Persona` is a plain, frozen value: who answers, in which voice, with which preferred
 resonance (tone, pace, intents) and which Korean and English keywords point to it. The four
@@ -12,6 +12,11 @@ built-in personas ship as package data and more can be loaded from JSON or YAML:
     ('🌙', 'warm', 'slow', ('reflect', 'comfort', 'motivate'))
     >>> persona.Persona.from_dict(lua.to_dict()) == lua
     True
+
+A resonance key (``tone-pace-intent``) says how the user wants to be answered; the native
+core parses it against a :class:`Vocabulary` and :func:`match_score` compares it with a
+persona's preferred resonance. :func:`build_prompt` turns persona, key, context and query
+into a Gemini request within a token budget.
 """
 
 from __future__ import annotations
@@ -664,7 +669,7 @@ def _guidance(persona: Persona, key: ResonanceKey | None) -> str:
         + (" (the user asked for it)." if pace else " (your usual pace)."),
     ]
     if intent:
-        lines.append(f"The user wants help to {intent.replace('_', ' ')}.")
+        lines.append(f"The user's intent: {intent.replace('_', ' ')}.")
     lines.append("Answer in the language the user writes in (Korean, English or both).")
     return "\n".join(lines)
 
@@ -761,15 +766,23 @@ def build_prompt(
             f"{token_budget} is too small: the system instruction and the query alone need "
             f"{minimum} tokens",
         )
-    kept = list(items)
+    # The estimate is a sum over parts, so each block is counted once and dropping one
+    # subtracts its count; only the query's label changes when the last block goes.
+    system_tokens = estimate_tokens(system_instruction)
+    labelled_query = estimate_tokens(_parts([items[0]], query)[-1]["text"]) if items else 0
+    block_tokens = {item.index: estimate_tokens(_parts([item], query)[0]["text"]) for item in items}
+    remaining = sum(block_tokens.values())
     dropped: list[ContextItem] = []
-    order = sorted(items, key=lambda item: (item.relevance, item.index))
-    tokens = _prompt_tokens(system_instruction, _parts(kept, query))
-    for item in order:
+    tokens = system_tokens + labelled_query + remaining if items else minimum
+    for item in sorted(items, key=lambda item: (item.relevance, item.index)):
         if tokens <= token_budget:
             break
-        kept.remove(item)
         dropped.append(item)
-        tokens = _prompt_tokens(system_instruction, _parts(kept, query))
-    contents = [{"role": "user", "parts": _parts(kept, query)}]
+        remaining -= block_tokens[item.index]
+        tokens = system_tokens + labelled_query + remaining
+        if len(dropped) == len(items):
+            tokens = minimum
+    gone = {item.index for item in dropped}
+    parts = _parts([item for item in items if item.index not in gone], query)
+    contents = [{"role": "user", "parts": parts}]
     return Prompt(system_instruction, contents, tuple(dropped), tokens)

@@ -194,7 +194,10 @@ std::optional<std::string> read_part(Analysis& analysis, Part part, std::string_
 Analysis analyse(std::string_view text, const Vocabulary& vocabulary, bool lenient) {
     Analysis analysis;
     if (text.size() > max_key_bytes) {
-        add_problem(analysis, "key", std::string(text.substr(0, 32)) + "...",
+        // Quote the start, cut on a code point boundary so that the quote stays valid UTF-8.
+        std::size_t cut = 32;
+        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0U) == 0x80U) --cut;
+        add_problem(analysis, "key", std::string(text.substr(0, cut)) + "...",
                     "is " + std::to_string(text.size()) + " bytes; keys are at most " +
                         std::to_string(max_key_bytes) + " bytes",
                     {});
