@@ -11,6 +11,7 @@ import pytest
 import lumengate._drift_detectors
 import lumengate._drift_histogram
 import lumengate._drift_tests
+import lumengate._gemini_models
 import lumengate.assign
 import lumengate.stats
 import lumengate.tokens
@@ -39,6 +40,7 @@ DOCUMENTED_MODULES = [
     lumengate._drift_tests,
     lumengate._drift_detectors,
     lumengate.tokens,
+    lumengate._gemini_models,
 ]
 
 
