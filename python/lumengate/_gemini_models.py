@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
+import functools
 import json
 import logging
 import math
@@ -35,6 +36,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from lumengate.errors import (
     ClientError,
@@ -177,8 +179,6 @@ class WireRequest:
         """The request target: path plus the encoded query string."""
         if not self.query:
             return self.path
-        from urllib.parse import urlencode
-
         return f"{self.path}?{urlencode(self.query)}"
 
     def header(self, name: str) -> str | None:
@@ -190,6 +190,7 @@ class WireRequest:
         return None
 
 
+@functools.cache
 def _user_agent() -> str:
     from lumengate import __version__
 
