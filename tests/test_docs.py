@@ -11,6 +11,7 @@ import pytest
 import lumengate._drift_detectors
 import lumengate._drift_histogram
 import lumengate._drift_tests
+import lumengate._gemini_models
 import lumengate._persona_keys
 import lumengate._persona_router
 import lumengate._persona_scorer
@@ -45,6 +46,7 @@ DOCUMENTED_MODULES = [
     lumengate._persona_router,
     lumengate.tokens,
     lumengate._persona_keys,
+    lumengate._gemini_models,
 ]
 
 
