@@ -13,6 +13,9 @@ import lumengate._drift_histogram
 import lumengate._drift_tests
 import lumengate.assign
 import lumengate.stats
+import lumengate.testing._responses
+import lumengate.testing._script
+import lumengate.testing._server
 import lumengate.tokens
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -39,6 +42,9 @@ DOCUMENTED_MODULES = [
     lumengate._drift_tests,
     lumengate._drift_detectors,
     lumengate.tokens,
+    lumengate.testing._script,
+    lumengate.testing._responses,
+    lumengate.testing._server,
 ]
 
 
