@@ -130,6 +130,7 @@ class Reply:
 
         A string chunk becomes a full GenerateContentResponse carrying that text delta (the
         last one with ``finishReason: STOP``); a mapping is sent as the event's JSON as is.
+        The answer is an event stream whichever endpoint the request was for.
         """
         if isinstance(chunks, (str, bytes)) or len(chunks) == 0:
             raise InvalidArgument(
