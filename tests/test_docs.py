@@ -17,6 +17,9 @@ import lumengate._persona_router
 import lumengate._persona_scorer
 import lumengate.assign
 import lumengate.stats
+import lumengate.testing._responses
+import lumengate.testing._script
+import lumengate.testing._server
 import lumengate.tokens
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -47,6 +50,9 @@ DOCUMENTED_MODULES = [
     lumengate.tokens,
     lumengate._persona_keys,
     lumengate._gemini_models,
+    lumengate.testing._script,
+    lumengate.testing._responses,
+    lumengate.testing._server,
 ]
 
 
