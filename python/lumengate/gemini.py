@@ -1,88 +1,11 @@
-"""An asyncio client of the Gemini Developer API with a native HTTP/TLS core.
-
-The request and response layer is pure Python and usable on its own: ``build_*`` functions
-give the exact bytes google-genai would send, ``parse_*`` functions turn reply bytes into
-frozen dataclasses or typed errors (:mod:`lumengate.errors`).
+"""The Gemini Developer API's request and response layer, usable on its own: ``build_*``
+functions give the exact bytes google-genai would send, ``parse_*`` functions turn reply
+bytes into frozen dataclasses or typed errors (:mod:`lumengate.errors`).
 """
 
 from __future__ import annotations
 
-from lumengate._gemini_models import (
-    API_VERSION,
-    ApiKey,
-    BatchEmbedContentsResponse,
-    Candidate,
-    CountTokensResponse,
-    EmbedContentResponse,
-    FunctionCall,
-    FunctionResponse,
-    GenerateContentResponse,
-    InlineData,
-    ListModelsPage,
-    Model,
-    ModelPrice,
-    Part,
-    PriceTable,
-    PromptFeedback,
-    SafetyRating,
-    ServerSentEvent,
-    SseParser,
-    StreamDecoder,
-    UsageMetadata,
-    WireRequest,
-    build_batch_embed_contents,
-    build_count_tokens,
-    build_embed_content,
-    build_generate_content,
-    build_list_models,
-    error_from_response,
-    is_retryable,
-    parse_batch_embed_contents,
-    parse_count_tokens,
-    parse_embed_content,
-    parse_generate_content,
-    parse_list_models,
-    parse_retry_delay,
-    parse_stream_event,
-    resolve_api_key,
-)
+from lumengate._gemini_models import *  # noqa: F403
+from lumengate._gemini_models import __all__ as _models_all
 
-__all__ = [
-    "API_VERSION",
-    "ApiKey",
-    "BatchEmbedContentsResponse",
-    "Candidate",
-    "CountTokensResponse",
-    "EmbedContentResponse",
-    "FunctionCall",
-    "FunctionResponse",
-    "GenerateContentResponse",
-    "InlineData",
-    "ListModelsPage",
-    "Model",
-    "ModelPrice",
-    "Part",
-    "PriceTable",
-    "PromptFeedback",
-    "SafetyRating",
-    "ServerSentEvent",
-    "SseParser",
-    "StreamDecoder",
-    "UsageMetadata",
-    "WireRequest",
-    "build_batch_embed_contents",
-    "build_count_tokens",
-    "build_embed_content",
-    "build_generate_content",
-    "build_list_models",
-    "error_from_response",
-    "is_retryable",
-    "parse_batch_embed_contents",
-    "parse_count_tokens",
-    "parse_embed_content",
-    "parse_generate_content",
-    "parse_list_models",
-    "parse_retry_delay",
-    "parse_stream_event",
-    "resolve_api_key",
-]
+__all__ = [*_models_all]
