@@ -30,6 +30,7 @@ from growthbook.core import gbhash
 from lumengate import assign
 from lumengate._core import assign as native_assign
 from lumengate._native import available_cpus, resolve_threads
+from machine import cpu_model
 
 MD5_SEED = "42"
 GROWTHBOOK_SEED = "exp"
@@ -119,14 +120,7 @@ def check_floor(ids_with_suffix: npt.NDArray[np.str_]) -> None:
 
 
 def machine_lines() -> list[str]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     versions = ", ".join(
         f"{name} {importlib.metadata.version(name)}" for name in ("lumengate", "growthbook", "mmh3")

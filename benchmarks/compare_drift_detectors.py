@@ -27,6 +27,7 @@ import numpy.typing as npt
 from river import drift as _river_drift
 
 from lumengate import drift
+from machine import cpu_model
 
 river_drift: Any = _river_drift  # River ships no type hints
 RIVER_SUBSET = 200_000
@@ -91,14 +92,7 @@ CASES = (
 
 
 def machine_lines() -> list[str]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     versions = ", ".join(
         f"{name} {importlib.metadata.version(name)}" for name in ("lumengate", "river")
     )

@@ -22,6 +22,7 @@ from scipy.stats import entropy
 
 from lumengate import drift
 from lumengate._native import available_cpus
+from machine import cpu_model
 
 N = int(os.environ.get("LUMENGATE_BENCH_N", "10000000"))
 REPEATS = 5
@@ -54,15 +55,7 @@ def peer_kl(ref: Floats, cur: Floats, edges: Floats, counts: Callable[..., Float
 
 
 def machine() -> list[str]:
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return [
         f"- CPU: {cpu}",
         f"- os.cpu_count(): {os.cpu_count()}; lumengate available CPUs: {available_cpus()}",

@@ -27,6 +27,7 @@ import pandas as pd
 
 from lumengate import drift
 from lumengate._native import available_cpus
+from machine import cpu_model
 
 REPEATS = 3
 NUMERIC = 10
@@ -92,17 +93,6 @@ def plain(column: pd.Series) -> np.ndarray:
     return column.to_numpy(dtype=str)
 
 
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
-
-
 def evidently_python() -> Path | None:
     configured = os.environ.get("LUMENGATE_EVIDENTLY_PYTHON")
     if configured:
@@ -118,7 +108,7 @@ def main() -> int:
     ours_seconds = best_seconds(lambda: drift.report(reference, current))
 
     print("# Drift report: lumengate vs Evidently's default data drift report")
-    print(f"- CPU: {cpu_name()}; lumengate CPUs: {available_cpus()}")
+    print(f"- CPU: {cpu_model()}; lumengate CPUs: {available_cpus()}")
     print(f"- Python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}")
     print(f"- lumengate {importlib.metadata.version('lumengate')}")
     print(f"- {rows:,} rows x {NUMERIC + 2} columns ({SHIFTED} numeric columns shifted by 0.1 sd,")

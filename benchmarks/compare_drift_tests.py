@@ -26,6 +26,7 @@ from scipy import stats as scipy_stats
 
 from lumengate import drift
 from lumengate._native import available_cpus, resolve_threads
+from machine import cpu_model
 
 REPEATS = 5
 
@@ -65,14 +66,7 @@ def check(case: Case) -> None:
 
 
 def machine_lines() -> list[str]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     return [
         f"- CPU: {model}",

@@ -25,6 +25,7 @@ from sklearn.pipeline import Pipeline
 from lumengate import persona
 from lumengate._native import available_cpus
 from lumengate._persona_router import _evaluate
+from machine import cpu_model
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "persona_queries"
 REPEATS = 5
@@ -76,15 +77,7 @@ def latencies_us(route: Callable[[str], object], texts: list[str], rounds: int) 
 
 
 def machine() -> list[str]:
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return [
         f"- CPU: {cpu}",
         f"- os.cpu_count(): {os.cpu_count()}; lumengate available CPUs: {available_cpus()}",

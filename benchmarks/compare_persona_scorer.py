@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from lumengate import persona
 from lumengate._native import available_cpus
+from machine import cpu_model
 
 N = int(os.environ.get("LUMENGATE_BENCH_N", "1000000"))
 DIM = 64
@@ -41,15 +42,7 @@ def percentiles(run: Callable[[int], object]) -> tuple[float, float]:
 
 
 def machine() -> list[str]:
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return [
         f"- CPU: {cpu}",
         f"- os.cpu_count(): {os.cpu_count()}; lumengate available CPUs: {available_cpus()}",
