@@ -123,7 +123,8 @@ def test_missing_key_is_named() -> None:
 
 
 def test_load_personas_from_json_list_and_yaml(tmp_path: Path) -> None:
-    yaml = pytest.importorskip("yaml")
+    import yaml
+
     personas = persona.builtin_personas()
     as_list = tmp_path / "personas.json"
     as_list.write_text(json.dumps([p.to_dict() for p in personas[:2]]), encoding="utf-8")

@@ -136,8 +136,9 @@ def test_lexicon_is_whole_word_for_latin_and_substring_for_hangul(fitted: person
 
 
 def test_ngram_block_equals_sklearn_char_wb_tfidf(data: tuple[list[str], ...]) -> None:
-    sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
-    xxhash = pytest.importorskip("xxhash")
+    import xxhash
+    from sklearn.feature_extraction import text as sklearn_text
+
     train_x, train_y, test_x, _ = data
     # Without keywords the features are the n-gram block plus 8 empty lexicon columns.
     plain = [FakePersona(p.id, (), ()) for p in PERSONAS]
@@ -179,7 +180,8 @@ def test_ngram_block_equals_sklearn_char_wb_tfidf(data: tuple[list[str], ...]) -
 
 
 def test_logistic_regression_matches_sklearn(fitted: persona.Router, data: tuple) -> None:
-    linear_model = pytest.importorskip("sklearn.linear_model")
+    from sklearn import linear_model
+
     train_x, train_y, test_x, _ = data
     x = fitted.features(train_x)
     reference = linear_model.LogisticRegression(C=5.0, solver="lbfgs", tol=1e-12, max_iter=20000)
@@ -237,8 +239,8 @@ def test_route_many_equals_route(fitted: persona.Router, data: tuple) -> None:
 
 
 def test_temperature_minimises_nll_like_scipy(fitted: persona.Router, data: tuple) -> None:
-    optimize = pytest.importorskip("scipy.optimize")
-    special = pytest.importorskip("scipy.special")
+    from scipy import optimize, special
+
     _, _, test_x, test_y = data
     clone = persona.Router(PERSONAS)
     clone.swap_from(fitted)
@@ -483,7 +485,8 @@ def test_bad_fit_input_is_rejected_with_the_field(data: tuple) -> None:
 def test_evaluation_matches_sklearn_and_direct_formulas(
     fitted: persona.Router, data: tuple
 ) -> None:
-    metrics = pytest.importorskip("sklearn.metrics")
+    from sklearn import metrics
+
     _, _, test_x, test_y = data
     # Noisier labels so that every metric has errors to count.
     rng = np.random.default_rng(5)
