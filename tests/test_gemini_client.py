@@ -1,0 +1,726 @@
+"""gemini.Client and gemini.BlockingClient against FakeGemini: answers equal google-genai's,
+the wire equals google-genai's, every scripted fault becomes its typed error, and the
+transport's pool, deadlines, cancellation, proxy tunnel and fork guard behave."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import importlib.util
+import json
+import os
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TypeVar
+
+import pytest
+from google import genai
+from google.genai import types
+
+from lumengate import gemini
+from lumengate._native import core
+from lumengate.errors import (
+    Cancelled,
+    ClientError,
+    GeminiError,
+    IncompleteStream,
+    InvalidArgument,
+    LumengateError,
+    RateLimited,
+    ResponseParseError,
+    ServerError,
+    Timeout,
+)
+from lumengate.testing import FakeGemini, Fault, Reply
+
+MODEL = "gemini-2.5-flash"
+KEY = "client-test-key"
+T = TypeVar("T")
+
+# Millisecond-scale deadlines keep the fault tests fast; generous enough for a loaded machine.
+FAST = gemini.Timeouts(connect=2, first_byte=2, idle=2, total=10)
+
+
+def _load_wire_cases() -> ModuleType:
+    path = Path(__file__).with_name("gemini_wire_cases.py")
+    spec = importlib.util.spec_from_file_location("gemini_wire_cases", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("gemini_wire_cases", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+wire_cases = _load_wire_cases()
+
+
+def _fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.fixture(autouse=True)
+def no_leaks() -> Iterator[None]:
+    """Every test leaves the thread set and the open file descriptor count as it found them."""
+    gc.collect()
+    threads, fds = set(threading.enumerate()), _fds()
+    native_before = threading.active_count()
+    yield
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        gc.collect()
+        if set(threading.enumerate()) <= threads and _fds() <= fds:
+            break
+        time.sleep(0.05)
+    assert set(threading.enumerate()) - threads == set()
+    assert threading.active_count() <= native_before
+    # The I/O thread is native (invisible to threading): its eventfd and sockets are fds.
+    assert _fds() <= fds
+
+
+@pytest.fixture(params=["http", "tls"])
+def fake(request: pytest.FixtureRequest) -> Iterator[FakeGemini]:
+    with FakeGemini(tls=request.param == "tls") as server:
+        yield server
+
+
+def run(main: Callable[[], Awaitable[T]]) -> T:
+    """asyncio.run(main()), then proves no task was left pending on the loop."""
+
+    async def checked() -> T:
+        result = await main()
+        current = asyncio.current_task()
+        leftover = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+        assert leftover == []
+        return result
+
+    return asyncio.run(checked())
+
+
+def _client(fake: FakeGemini, **kwargs: Any) -> gemini.Client:
+    kwargs.setdefault("timeout", FAST)
+    ca = fake.ca_path if fake.tls else None
+    return gemini.Client(api_key=KEY, base_url=fake.url, ca_file=ca, **kwargs)
+
+
+def _blocking(fake: FakeGemini, **kwargs: Any) -> gemini.BlockingClient:
+    kwargs.setdefault("timeout", FAST)
+    ca = fake.ca_path if fake.tls else None
+    return gemini.BlockingClient(api_key=KEY, base_url=fake.url, ca_file=ca, **kwargs)
+
+
+def _genai(fake: FakeGemini) -> genai.Client:
+    """google-genai pointed at the same fake (TLS through the fake's CA)."""
+    options: dict[str, Any] = {"base_url": fake.url}
+    if fake.tls:
+        options["client_args"] = {"verify": fake.ca_path}
+    return genai.Client(api_key=KEY, http_options=types.HttpOptions(**options))
+
+
+# ------------------------------------------------------------------------ answers and wire
+
+
+def test_generate_content_equals_google_genai(fake: FakeGemini) -> None:
+    config = {"temperature": 0.2, "max_output_tokens": 64, "system_instruction": "be brief"}
+
+    async def main() -> gemini.GenerateContentResponse:
+        async with _client(fake) as client:
+            return await client.generate_content(MODEL, "hello there", config=config)
+
+    ours = run(main)
+    with _genai(fake) as sdk:
+        theirs = sdk.models.generate_content(model=MODEL, contents="hello there", config=config)
+    assert ours.text == theirs.text
+    assert ours.finish_reason == "STOP"
+    assert theirs.usage_metadata is not None
+    assert ours.usage.prompt_token_count == theirs.usage_metadata.prompt_token_count
+    assert ours.usage.total_token_count == theirs.usage_metadata.total_token_count
+    assert ours.model_version == theirs.model_version
+
+
+def test_stream_generate_content_equals_google_genai(fake: FakeGemini) -> None:
+    prompt = "stream these words one by one please"
+
+    async def main() -> list[str]:
+        async with _client(fake) as client:
+            return [c.text async for c in client.stream_generate_content(MODEL, prompt)]
+
+    ours = run(main)
+    with _genai(fake) as sdk:
+        theirs = [c.text for c in sdk.models.generate_content_stream(model=MODEL, contents=prompt)]
+    assert len(ours) > 1
+    assert ours == theirs
+
+
+def test_every_endpoint_equals_google_genai(fake: FakeGemini) -> None:
+    async def main() -> tuple[Any, ...]:
+        async with _client(fake) as client:
+            return (
+                await client.count_tokens(MODEL, ["count", "these tokens"]),
+                await client.embed_content("text-embedding-004", "embed me"),
+                await client.batch_embed_contents("text-embedding-004", ["a b", "c d e"]),
+                await client.list_models(page_size=2),
+            )
+
+    count, embedded, batch, models = run(main)
+    with _genai(fake) as sdk:
+        sdk_count = sdk.models.count_tokens(model=MODEL, contents=["count", "these tokens"])
+        sdk_one = sdk.models.embed_content(model="text-embedding-004", contents="embed me")
+        sdk_batch = sdk.models.embed_content(model="text-embedding-004", contents=["a b", "c d e"])
+        sdk_models = list(sdk.models.list(config={"page_size": 2}))
+    assert count.total_tokens == sdk_count.total_tokens
+    assert sdk_one.embeddings is not None and sdk_batch.embeddings is not None
+    assert list(embedded.values) == pytest.approx(sdk_one.embeddings[0].values)
+    assert [list(v) for v in batch.embeddings] == [e.values for e in sdk_batch.embeddings]
+    assert [m.name for m in models] == [m.name for m in sdk_models]
+    assert len(models) > 2  # more than one page was followed
+
+
+def _ours_on_wire(fake: FakeGemini, call: Callable[[gemini.BlockingClient], object]) -> Any:
+    before = len(fake.requests)
+    with gemini.BlockingClient(api_key=wire_cases.API_KEY, base_url=fake.url) as client:
+        result = call(client)
+        if hasattr(result, "__next__"):
+            list(result)  # type: ignore[call-overload]
+    (request,) = fake.requests[before:]
+    return wire_cases.WireRequest(
+        method=request.method,
+        path=request.path,
+        query=request.query,
+        headers={n: request.headers[n] for n in wire_cases.WIRE_HEADERS if n in request.headers},
+        json=request.json,
+    )
+
+
+CONFIG = {
+    "temperature": 0.3,
+    "top_p": 0.9,
+    "max_output_tokens": 32,
+    "stop_sequences": ["END"],
+    "system_instruction": "be brief",
+    "thinking_config": {"thinking_budget": 0},
+}
+
+WIRE_CALLS: list[tuple[str, Any, Any]] = [
+    (
+        "generate",
+        lambda c: c.generate_content(MODEL, "hi", config=CONFIG),
+        lambda s: s.models.generate_content(model=MODEL, contents="hi", config=CONFIG),
+    ),
+    (
+        "stream",
+        lambda c: c.stream_generate_content(MODEL, ["a", "b"], config=CONFIG),
+        lambda s: s.models.generate_content_stream(model=MODEL, contents=["a", "b"], config=CONFIG),
+    ),
+    (
+        "count",
+        lambda c: c.count_tokens(MODEL, "count me"),
+        lambda s: s.models.count_tokens(model=MODEL, contents="count me"),
+    ),
+    (
+        "batch-embed",
+        lambda c: c.batch_embed_contents("text-embedding-004", ["x", "y"]),
+        lambda s: s.models.embed_content(model="text-embedding-004", contents=["x", "y"]),
+    ),
+    (
+        "list-page",
+        lambda c: c.list_models(page_size=1000),
+        lambda s: s.models.list(config={"page_size": 1000}),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"), [c[1:] for c in WIRE_CALLS], ids=[c[0] for c in WIRE_CALLS]
+)
+def test_wire_equals_google_genai(fake_gemini: FakeGemini, ours: Any, theirs: Any) -> None:
+    sent = _ours_on_wire(fake_gemini, ours)
+    sdk = wire_cases.capture_genai(fake_gemini, theirs)
+    assert sent == sdk
+
+
+# ------------------------------------------------------------------------ faults
+
+
+def _generate(fake: FakeGemini, **kwargs: Any) -> gemini.GenerateContentResponse:
+    with _blocking(fake, **kwargs) as client:
+        return client.generate_content(MODEL, "hello")
+
+
+def _stream(fake: FakeGemini, seen: list[str], **kwargs: Any) -> None:
+    async def main() -> None:
+        async with _client(fake, **kwargs) as client:
+            async for chunk in client.stream_generate_content(MODEL, "hello"):
+                seen.append(chunk.text or "")
+
+    run(main)
+
+
+def test_rate_limited_carries_the_retry_delay(fake: FakeGemini) -> None:
+    fake.script(Fault.status(429, retry_delay=1.5))
+    with pytest.raises(RateLimited) as caught:
+        _generate(fake)
+    assert caught.value.status == 429
+    assert caught.value.retry_delay == 1.5
+    assert caught.value.retryable
+
+
+@pytest.mark.parametrize("code", [500, 503])
+def test_server_errors_are_typed(fake: FakeGemini, code: int) -> None:
+    fake.script(Fault.status(code, "overloaded"))
+    with pytest.raises(ServerError) as caught:
+        _generate(fake)
+    assert caught.value.status == code
+    assert caught.value.message == "overloaded"
+
+
+def test_client_error_names_the_server_message_never_the_key() -> None:
+    with FakeGemini(api_key="the-only-key") as fake, pytest.raises(ClientError) as caught:
+        _generate(fake)
+    assert caught.value.status == 400
+    assert KEY not in str(caught.value) and KEY not in repr(caught.value.__dict__)
+
+
+def test_reset_mid_body_is_a_connection_error(fake: FakeGemini) -> None:
+    fake.script(Fault.reset(after_bytes=10))
+    with pytest.raises(GeminiError, match="broke off") as caught:
+        _generate(fake)
+    assert not isinstance(caught.value, Timeout)
+
+
+def test_malformed_json_is_a_parse_error(fake: FakeGemini) -> None:
+    fake.script(Fault.malformed_json())
+    with pytest.raises(ResponseParseError):
+        _generate(fake)
+
+
+def test_truncated_stream_raises_after_the_complete_chunks(fake: FakeGemini) -> None:
+    fake.script(Fault.truncated_stream(["Hel", "lo"]))
+    seen: list[str] = []
+    with pytest.raises(IncompleteStream):
+        _stream(fake, seen)
+    assert seen == ["Hel", "lo"]
+
+
+def test_mid_stream_error_raises_the_typed_error(fake: FakeGemini) -> None:
+    fake.script(Fault.stream_error(["Hel"], code=503))
+    seen: list[str] = []
+    with pytest.raises(ServerError) as caught:
+        _stream(fake, seen)
+    assert seen == ["Hel"]
+    assert caught.value.status == 503
+
+
+def test_slow_loris_hits_the_idle_deadline(fake: FakeGemini) -> None:
+    fake.script(Fault.slow_loris(interval=0.5))
+    timeout = gemini.Timeouts(connect=2, first_byte=2, idle=0.05, total=10)
+    started = time.monotonic()
+    with pytest.raises(Timeout, match=r"\(idle\)"):
+        _generate(fake, timeout=timeout)
+    assert time.monotonic() - started < 2
+
+
+def test_stalled_stream_hits_the_idle_deadline(fake: FakeGemini) -> None:
+    fake.script(Reply.stream(["a", "b", "c"], delay=1.0))
+    timeout = gemini.Timeouts(connect=2, first_byte=2, idle=0.1, total=10)
+    seen: list[str] = []
+    with pytest.raises(Timeout, match=r"\(idle\)"):
+        _stream(fake, seen, timeout=timeout)
+    assert seen == ["a"]
+
+
+def test_slow_first_byte_hits_its_deadline(fake: FakeGemini) -> None:
+    fake.script(Reply.text("late", latency=1.0))
+    timeout = gemini.Timeouts(connect=2, first_byte=0.05, idle=2, total=10)
+    with pytest.raises(Timeout, match=r"\(first_byte\)"):
+        _generate(fake, timeout=timeout)
+
+
+def test_total_deadline_bounds_a_trickling_stream(fake: FakeGemini) -> None:
+    fake.script(Reply.stream([f"w{i}" for i in range(50)], delay=0.03))
+    timeout = gemini.Timeouts(connect=2, first_byte=2, idle=1, total=0.3)
+    seen: list[str] = []
+    with pytest.raises(Timeout, match=r"\(total\)"):
+        _stream(fake, seen, timeout=timeout)
+    assert 0 < len(seen) < 50
+
+
+def test_wrong_host_certificate_fails_verification() -> None:
+    with FakeGemini(tls=True, cert_hostname="wrong.example") as fake:
+        with pytest.raises(GeminiError, match="certificate verification failed") as caught:
+            _generate(fake)
+    assert "mismatch" in str(caught.value)
+    assert fake.requests == ()
+
+
+def test_untrusted_certificate_fails_without_the_test_ca() -> None:
+    with FakeGemini(tls=True) as fake:
+        client = gemini.BlockingClient(api_key=KEY, base_url=fake.url, timeout=FAST)
+        with client, pytest.raises(GeminiError, match="certificate verification failed"):
+            client.generate_content(MODEL, "hello")
+
+
+def test_connection_refused_is_a_clear_error() -> None:
+    with FakeGemini() as fake:
+        url = fake.url  # the port is free again once the server stops
+    with gemini.BlockingClient(api_key=KEY, base_url=url, timeout=FAST) as client:
+        with pytest.raises(GeminiError, match="cannot connect to 127.0.0.1") as caught:
+            client.generate_content(MODEL, "hello")
+    assert caught.value.status == 0
+
+
+# ------------------------------------------------------------------------ the pool
+
+
+def test_pool_maximum_is_respected_and_connections_are_reused(fake_gemini: FakeGemini) -> None:
+    fake_gemini.script(Reply.text("slow", latency=0.02), times=40)
+
+    async def main() -> tuple[list[str], dict[str, int]]:
+        async with _client(fake_gemini, max_connections=3) as client:
+            replies = await asyncio.gather(
+                *(client.generate_content(MODEL, f"q{i}") for i in range(40))
+            )
+            return [r.text or "" for r in replies], client.stats()
+
+    texts, stats = run(main)
+    assert texts == ["slow"] * 40
+    assert fake_gemini.connections == 3
+    assert stats["connections_opened"] == 3
+    assert stats["connections_reused"] == 37
+    assert stats["queued"] > 0
+
+
+def test_waiting_requests_are_served_in_arrival_order(fake_gemini: FakeGemini) -> None:
+    fake_gemini.script(Reply.text("first", latency=0.1))
+
+    async def main() -> None:
+        async with _client(fake_gemini, max_connections=1) as client:
+            await asyncio.gather(*(client.generate_content(MODEL, f"q{i}") for i in range(12)))
+
+    run(main)
+    order = [r.json["contents"][0]["parts"][0]["text"] for r in fake_gemini.requests]
+    assert order == [f"q{i}" for i in range(12)]
+
+
+def test_reused_connection_closed_before_any_byte_is_resent_once(
+    fake_gemini: FakeGemini,
+) -> None:
+    with _blocking(fake_gemini, max_connections=1) as client:
+        client.generate_content(MODEL, "warm up")  # leaves one idle connection
+        fake_gemini.script(Fault.close())
+        answer = client.generate_content(MODEL, "again")
+        stats = client.stats()
+    assert answer.text == "Echo: again"
+    assert stats["resent"] == 1
+    assert [r.connection for r in fake_gemini.requests] == [1, 1, 2]
+
+
+def test_a_fresh_connection_is_never_resent(fake_gemini: FakeGemini) -> None:
+    fake_gemini.script(Fault.close())
+    with _blocking(fake_gemini) as client:
+        with pytest.raises(GeminiError, match="reading the response"):
+            client.generate_content(MODEL, "hello")
+        assert client.stats()["resent"] == 0
+    assert len(fake_gemini.requests) == 1
+
+
+def test_a_reused_connection_that_sent_bytes_is_never_resent(fake_gemini: FakeGemini) -> None:
+    with _blocking(fake_gemini, max_connections=1) as client:
+        client.generate_content(MODEL, "warm up")
+        fake_gemini.script(Fault.reset(after_bytes=5))
+        with pytest.raises(GeminiError):
+            client.generate_content(MODEL, "again")
+        assert client.stats()["resent"] == 0
+    assert len(fake_gemini.requests) == 2
+
+
+# ------------------------------------------------------------------------ cancellation, loops
+
+
+def test_cancelling_the_task_cancels_the_request_and_frees_its_slot(
+    fake_gemini: FakeGemini,
+) -> None:
+    fake_gemini.script(Reply.text("never awaited", latency=3))
+
+    async def main() -> tuple[str, float, dict[str, int]]:
+        async with _client(fake_gemini, max_connections=1) as client:
+            task = asyncio.ensure_future(client.generate_content(MODEL, "slow"))
+            await asyncio.sleep(0.1)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            started = time.monotonic()
+            reply = await client.generate_content(MODEL, "next")
+            return reply.text or "", time.monotonic() - started, client.stats()
+
+    text, elapsed, stats = run(main)
+    assert text == "Echo: next"
+    assert elapsed < 1.5  # the slot did not wait for the cancelled reply
+    assert stats["cancelled"] == 1
+
+
+def test_leaving_a_stream_early_cancels_it(fake_gemini: FakeGemini) -> None:
+    fake_gemini.script(Reply.stream([f"w{i}" for i in range(40)], delay=0.05))
+
+    async def main() -> tuple[list[str], dict[str, int]]:
+        async with _client(fake_gemini, max_connections=1) as client:
+            seen = []
+            stream = client.stream_generate_content(MODEL, "long")
+            async for chunk in stream:
+                seen.append(chunk.text or "")
+                if len(seen) == 2:
+                    break
+            await stream.aclose()  # type: ignore[attr-defined]
+            after = await client.generate_content(MODEL, "next")
+            assert after.text == "Echo: next"
+            return seen, client.stats()
+
+    seen, stats = run(main)
+    assert seen == ["w0", "w1"]
+    assert stats["cancelled"] == 1
+
+
+def test_a_client_belongs_to_its_first_loop(fake_gemini: FakeGemini) -> None:
+    client = _client(fake_gemini)
+
+    async def use() -> str:
+        return (await client.generate_content(MODEL, "hi")).text or ""
+
+    try:
+        assert run(use) == "Echo: hi"
+        with pytest.raises(RuntimeError, match="event loop it was first used on"):
+            run(use)
+    finally:
+        client.close()
+
+
+def test_closing_fails_running_requests_and_later_calls(fake_gemini: FakeGemini) -> None:
+    fake_gemini.script(Reply.text("late", latency=3))
+
+    async def main() -> None:
+        client = _client(fake_gemini)
+        task = asyncio.ensure_future(client.generate_content(MODEL, "slow"))
+        await asyncio.sleep(0.1)
+        await client.aclose()
+        with pytest.raises(Cancelled, match="closed"):
+            await task
+        with pytest.raises(Cancelled, match="closed"):
+            await client.generate_content(MODEL, "after")
+        await client.aclose()  # idempotent
+
+    run(main)
+
+
+def test_blocking_client_works_inside_a_running_loop(fake: FakeGemini) -> None:
+    async def notebook_cell() -> tuple[str, list[str]]:
+        with _blocking(fake) as client:
+            text = client.generate_content(MODEL, "from a notebook").text or ""
+            chunks = [c.text or "" for c in client.stream_generate_content(MODEL, "a b c")]
+        return text, chunks
+
+    text, chunks = run(notebook_cell)
+    assert text == "Echo: from a notebook"
+    assert "".join(chunks) == "Echo: a b c"
+
+
+def test_blocking_client_from_many_threads(fake_gemini: FakeGemini) -> None:
+    results: dict[int, str] = {}
+    with _blocking(fake_gemini, max_connections=4) as client:
+
+        def work(index: int) -> None:
+            results[index] = client.generate_content(MODEL, f"thread {index}").text or ""
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert results == {i: f"Echo: thread {i}" for i in range(16)}
+
+
+def test_hundreds_of_concurrent_requests(fake: FakeGemini) -> None:
+    async def main() -> tuple[list[str], dict[str, int]]:
+        async with _client(fake, max_connections=16) as client:
+            replies = await asyncio.gather(
+                *(client.generate_content(MODEL, f"request {i}") for i in range(300))
+            )
+            return [r.text or "" for r in replies], client.stats()
+
+    texts, stats = run(main)
+    assert texts == [f"Echo: request {i}" for i in range(300)]
+    assert stats["requests"] == stats["completed"] == 300
+    assert stats["connections_opened"] <= 16
+
+
+def test_a_slow_stream_consumer_pauses_reading(fake_gemini: FakeGemini) -> None:
+    fake_gemini.script(Reply.stream([f"w{i}" for i in range(30)], delay=0.01))
+    transport = core.gemini.Transport(max_connections=1, stream_queue_chunks=2)
+    wire = gemini.build_generate_content(MODEL, "x", stream=True, api_key=KEY)
+    try:
+        rid = transport.submit(
+            "http", "127.0.0.1", fake_gemini.port, "POST", wire.target(), list(wire.headers),
+            wire.body, True, 2.0, 2.0, 2.0, 10.0,
+        )  # fmt: skip
+        events: list[Any] = []
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            events += transport.wait(0.05)
+        chunks = [e for e in events if e[1] == "chunk"]
+        assert len(chunks) == 2  # reading stopped with two chunks not yet consumed
+        assert not any(e[1] == "done" for e in events)
+        data = b"".join(e[4] for e in chunks)
+        while not any(e[1] in ("done", "failed") for e in events):
+            transport.consumed(rid, 2)
+            fresh = transport.wait(1.0)
+            data += b"".join(e[4] for e in fresh if e[1] == "chunk")
+            events += fresh
+        assert events[-1][1] == "done"
+        decoded = gemini.StreamDecoder().feed(data)
+        assert [c.text for c in decoded] == [f"w{i}" for i in range(30)]
+    finally:
+        transport.close()
+
+
+# ------------------------------------------------------------------------ proxy, fork, args
+
+
+@contextlib.contextmanager
+def connect_proxy() -> Iterator[tuple[int, list[str]]]:
+    """A minimal HTTP CONNECT proxy on 127.0.0.1; yields its port and the targets asked for."""
+    targets: list[str] = []
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    state: dict[str, Any] = {}
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        method, target, _ = head.split(b"\r\n")[0].decode().split(" ")
+        targets.append(f"{method} {target}")
+        host, port = target.rsplit(":", 1)
+        up_reader, up_writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await writer.drain()
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        server = loop.run_until_complete(asyncio.start_server(handle, "127.0.0.1", 0))
+        state["server"] = server
+        state["port"] = server.sockets[0].getsockname()[1]
+        ready.set()
+        loop.run_forever()
+        server.close()
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.run_until_complete(server.wait_closed())
+        loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    ready.wait()
+    try:
+        yield state["port"], targets
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+
+
+def _clear_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+def test_https_proxy_tunnels_with_connect(
+    fake_gemini_tls: FakeGemini, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _clear_proxy_env(monkeypatch)
+    with connect_proxy() as (port, targets):
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+        answer = _generate(fake_gemini_tls)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        direct = _generate(fake_gemini_tls)
+    assert answer.text == direct.text == "Echo: hello"
+    assert targets == [f"CONNECT 127.0.0.1:{fake_gemini_tls.port}"]
+
+
+def test_a_client_from_before_fork_fails_clearly_in_the_child(fake_gemini: FakeGemini) -> None:
+    with _blocking(fake_gemini) as client:
+        assert client.generate_content(MODEL, "parent").text == "Echo: parent"
+        read_end, write_end = os.pipe()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads running
+            pid = os.fork()
+        if pid == 0:  # the child: report what using the parent's client did, then leave
+            os.close(read_end)
+            try:
+                client.generate_content(MODEL, "child")
+                outcome = "no error"
+            except LumengateError as error:
+                outcome = f"{type(error).__name__}: {error}"
+            except BaseException as error:
+                outcome = f"unexpected {type(error).__name__}: {error}"
+            os.write(write_end, outcome.encode())
+            os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            outcome = pipe.read().decode()
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert "fork()" in outcome and outcome.startswith("LumengateError")
+        # The parent's client is untouched by the child.
+        assert client.generate_content(MODEL, "parent again").text == "Echo: parent again"
+    assert [r.json["contents"][0]["parts"][0]["text"] for r in fake_gemini.requests] == [
+        "parent",
+        "parent again",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"max_connections": 0}, "max_connections"),
+        ({"base_url": "http://example.com"}, "base_url"),
+        ({"base_url": "ftp://example.com"}, "base_url"),
+        ({"timeout": 5}, "timeout"),
+        ({"ca_file": "/nonexistent/ca.pem"}, "ca_file"),
+    ],
+    ids=["no-connections", "plain-http-remote", "ftp", "timeout-number", "missing-ca"],
+)
+def test_bad_arguments_name_the_field(kwargs: dict[str, Any], field: str) -> None:
+    kwargs.setdefault("base_url", "https://example.com")
+    with pytest.raises(InvalidArgument) as caught:
+        gemini.Client(api_key=KEY, **kwargs)
+    assert caught.value.field == field
+
+
+def test_timeouts_must_be_positive() -> None:
+    with pytest.raises(InvalidArgument, match=r"timeout\.idle") as caught:
+        gemini.Timeouts(idle=0)
+    assert caught.value.field == "timeout.idle"
+
+
+def test_plain_http_to_a_remote_host_needs_the_opt_in() -> None:
+    with gemini.BlockingClient(
+        api_key=KEY, base_url="http://example.com", allow_http=True
+    ) as client:
+        assert client.base_url == "http://example.com:80"
+
+
+def test_the_key_never_shows_in_reprs(fake_gemini: FakeGemini) -> None:
+    with _blocking(fake_gemini) as client:
+        assert KEY not in repr(client)
+        assert fake_gemini.url in repr(client)
