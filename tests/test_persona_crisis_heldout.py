@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from lumengate import persona
+
 DATA = Path(__file__).resolve().parent / "data"
 POSITIVES = DATA / "crisis_heldout.jsonl"
 NEGATIVES = DATA / "crisis_heldout_negatives.jsonl"
@@ -144,3 +146,60 @@ def test_held_out_sets_share_no_text_with_the_development_sets(
     development = {_letters(str(row["text"])) for row in _read(DATA / name)}
     overlap = [row["id"] for row in positives + negatives if _letters(row["text"]) in development]
     assert overlap == []
+
+
+@pytest.fixture(scope="module")
+def router() -> persona.Router:
+    return persona.Router.default()
+
+
+def _flagged(router: persona.Router, rows: list[Row]) -> list[bool]:
+    batch = router.route_many([row["text"] for row in rows])
+    assert len(batch.crisis) == len(rows)
+    return [bool(flag) for flag in batch.crisis]
+
+
+@pytest.mark.parametrize("which", ["positives", "negatives"])
+def test_route_many_flags_exactly_what_route_flags_and_sends_it_to_lua(
+    router: persona.Router, positives: list[Row], negatives: list[Row], which: str
+) -> None:
+    rows = positives if which == "positives" else negatives
+    batch = router.route_many([row["text"] for row in rows])
+    for row, flag, persona_id in zip(rows, batch.crisis, batch.persona_ids(), strict=True):
+        one = router.route(row["text"])
+        assert one.crisis == bool(flag), row["id"]
+        if one.crisis:
+            assert persona_id == one.persona == "lua", row["id"]
+            assert one.safe_response == persona.safe_response(), row["id"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured recall 49/128 = 38.3 % (en 22/51, ko 16/52, mixed 11/25; "
+        "explicit 37/69, indirect 12/59)"
+    ),
+)
+def test_every_held_out_crisis_message_is_flagged(
+    router: persona.Router, positives: list[Row]
+) -> None:
+    missed = [
+        row["id"]
+        for row, flag in zip(positives, _flagged(router, positives), strict=True)
+        if not flag
+    ]
+    assert missed == [], f"recall {1 - len(missed) / len(positives):.1%}; missed {missed}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured false-alarm rate 12/127 = 9.4 % (en 6/51, ko 5/51, mixed 1/25)",
+)
+def test_look_alikes_rarely_raise_a_false_alarm(
+    router: persona.Router, negatives: list[Row]
+) -> None:
+    alarms = [
+        row["id"] for row, flag in zip(negatives, _flagged(router, negatives), strict=True) if flag
+    ]
+    rate = len(alarms) / len(negatives)
+    assert rate <= MAX_FALSE_ALARM_RATE, f"false-alarm rate {rate:.1%}: {alarms}"
