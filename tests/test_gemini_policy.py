@@ -222,7 +222,7 @@ steps = st.lists(
 
 
 @settings(deadline=None)
-@given(rpm=st.integers(min_value=1, max_value=30), tpm=st.integers(min_value=400, max_value=5000), plan=steps)
+@given(rpm=st.integers(1, 30), tpm=st.integers(400, 5000), plan=steps)
 def test_token_buckets_never_admit_more_than_a_minute_burst_plus_the_rate(
     rpm: int, tpm: int, plan: list[tuple[float | None, int]]
 ) -> None:

@@ -84,10 +84,9 @@ class RetryPolicy:
         for name in ("initial_delay_s", "max_delay_s", "multiplier", "budget_s"):
             set_field(self, name, _number(name, getattr(self, name)))
         set_field(self, "statuses", _statuses(self.statuses))
-        if not isinstance(self.retry_connection_errors, bool):
-            raise invalid(
-                "retry_connection_errors", f"must be True or False, got {self.retry_connection_errors!r}"
-            )
+        flag = self.retry_connection_errors
+        if not isinstance(flag, bool):
+            raise invalid("retry_connection_errors", f"must be True or False, got {flag!r}")
         _native.validate_retry_policy(self)
 
     def backoff_cap(self, retry: int) -> float:
