@@ -106,8 +106,12 @@ def main() -> None:
     ours_loop = best_seconds(lambda: [router.route(t) for t in test_x])
     peer_batch = best_seconds(lambda: peer.predict_proba(test_x))
     peer_loop = best_seconds(lambda: [peer.predict_proba([t]) for t in test_x[:100]], 1) * n / 100
+    load_before = os.getloadavg()[0]
     lat = latencies_us(router.route, short, 20)
+    native_lat = latencies_us(lambda t: router._core.route(t, [], None), short, 20)
+    explained_lat = latencies_us(lambda t: router.route(t).evidence, short, 5)
     peer_lat = latencies_us(lambda t: peer.predict_proba([t]), short[:100], 1)
+    load_after = os.getloadavg()[0]
 
     print("\n".join(machine()))
     print(f"- {n} test queries (frozen split), {len(train_x)} train queries")
@@ -154,6 +158,20 @@ def main() -> None:
         f"(peer one-query predict_proba p50 {np.percentile(peer_lat, 50):.0f} µs, "
         f"p99 {np.percentile(peer_lat, 99):.0f} µs); 2-thread speed-up {ours_1 / ours_2:.2f}x"
     )
+    print()
+    print(f"| route() latency, {len(short)} queries ≤ 512 bytes | calls | p50 (µs) | p99 (µs) |")
+    print("|---|---|---|---|")
+    for name, values in (
+        ("Router.route(q) from Python (decision, scores on demand)", lat),
+        ("the native call alone (router._core.route)", native_lat),
+        ("Router.route(q).evidence (evidence built too)", explained_lat),
+        ("peer: one-query predict_proba", peer_lat),
+    ):
+        print(
+            f"| {name} | {values.size:,} | {np.percentile(values, 50):.1f} | "
+            f"{np.percentile(values, 99):.1f} |"
+        )
+    print(f"- load average (1 min) around the latency runs: {load_before:.2f} → {load_after:.2f}")
     print(f"- best of {REPEATS} runs; the peer's one-at-a-time rate is timed on 100 queries.")
 
 
