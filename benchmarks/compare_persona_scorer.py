@@ -32,15 +32,23 @@ WARMUP = 3
 START_LOAD = os.getloadavg()[0]
 
 
-def percentiles(run: Callable[[int], object]) -> tuple[float, float]:
+def percentiles(run: Callable[[int], object]) -> tuple[float, float, float]:
+    """Wall-clock p50 and p99 (ms) and the p50 of the process CPU time (ms, all threads)."""
     for q in range(WARMUP):
         run(q)
     times = []
+    cpu = []
     for q in range(QUERIES):
         start = time.perf_counter()
+        start_cpu = time.process_time()
         run(q)
+        cpu.append((time.process_time() - start_cpu) * 1e3)
         times.append((time.perf_counter() - start) * 1e3)
-    return float(np.percentile(times, 50)), float(np.percentile(times, 99))
+    return (
+        float(np.percentile(times, 50)),
+        float(np.percentile(times, 99)),
+        float(np.percentile(cpu, 50)),
+    )
 
 
 def machine() -> list[str]:
@@ -76,10 +84,10 @@ def main() -> None:
             np.testing.assert_array_equal(top.item_ids, ids)
             np.testing.assert_allclose(top.scores, scores, rtol=1e-5)
 
-    peer_p50, peer_p99 = percentiles(peer)
+    peer_p50, peer_p99, peer_cpu = percentiles(peer)
     rows = []
     for threads in (1, 2):
-        p50, p99 = percentiles(
+        p50, p99, cpu = percentiles(
             lambda q, t=threads: scorer.top_k(None, queries[q], None, k=K, threads=t)
         )
         rows.append(
@@ -91,6 +99,7 @@ def main() -> None:
                 f"{peer_p50:.2f}",
                 f"{peer_p99:.2f}",
                 f"{peer_p50 / p50:.2f}x",
+                f"{cpu:.1f} / {peer_cpu:.1f}",
             ]
         )
     batch = 16
@@ -110,6 +119,7 @@ def main() -> None:
             f"{peer_many_ms:.2f}",
             "",
             f"{peer_many_ms / many_ms:.2f}x",
+            "",
         ]
     )
     print("\n".join(machine()))
@@ -122,6 +132,7 @@ def main() -> None:
         "numpy p50 (ms)",
         "numpy p99 (ms)",
         "ratio p50 (numpy/ours)",
+        "CPU ms p50 (ours / numpy)",
     ]
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
