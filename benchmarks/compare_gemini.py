@@ -3,7 +3,7 @@
 Usage: ``python benchmarks/compare_gemini.py [--clients ours,peer] [--schemes http,tls]
 [--concurrency 1,64,512] [--no-rss] [--rss-only]``.
 
-FakeGemini runs in its own process (``lumengate fake-gemini``) pinned to CPU 0; each client
+FakeGemini runs in its own process pinned to CPU 0; each client
 runs in a fresh worker process pinned to CPU 1, so one client's allocations and imports never
 count against the other. Both clients get the same connection limit (``--connections``, 100 by
 default) and no retries. Every request asks for an echo of a 24-word prompt and checks that the
@@ -16,7 +16,10 @@ Per cell (scheme x unary/stream x concurrency) the table shows:
   number; the robust measure on a shared machine;
 - requests/s: measured requests over wall time (bounded by the single-threaded fake server);
 - client overhead p50/p99: each request's latency (call to the response, or to the end of the
-  stream) minus the server's own handling time from its ``x-fake-server-time-us`` header.
+  stream) minus the server's own handling time of that request. The server measures it with
+  the clock of its ``x-fake-server-time-us`` header, carried on to the last response byte, and
+  logs it per request: the same number for both clients, whether or not a client's response
+  object exposes HTTP headers.
 
 A separate run sends ``LUMENGATE_BENCH_N`` unary HTTP requests (100 000 by default) at
 concurrency 64 and reports the resident set growth between request N/10 and request N.
@@ -32,11 +35,12 @@ import importlib.metadata
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,20 +82,7 @@ def pin(cpu: int) -> Callable[[], None]:
 
 
 # ---------------------------------------------------------------------------------- clients
-@dataclass
-class Answer:
-    text: str
-    server_us: int
-
-
-Call = Callable[[int], Awaitable[Answer]]
-
-
-def _server_us(headers: Any) -> int:
-    value = headers.get("x-fake-server-time-us") if headers is not None else None
-    if value is None:
-        raise RuntimeError("the response carries no x-fake-server-time-us header")
-    return int(value)
+Call = Callable[[int], Awaitable[str]]
 
 
 class Peer:
@@ -132,24 +123,17 @@ class Peer:
         self.client = genai.Client(api_key=API_KEY, http_options=types.HttpOptions(**options))
         self.name = f"google-genai {importlib.metadata.version('google-genai')} ({self.backend})"
 
-    async def unary(self, index: int) -> Answer:
+    async def unary(self, index: int) -> str:
         response = await self.client.aio.models.generate_content(
             model=MODEL, contents=prompt(index)
         )
-        assert response.sdk_http_response is not None
-        return Answer(response.text or "", _server_us(response.sdk_http_response.headers))
+        return response.text or ""
 
-    async def stream(self, index: int) -> Answer:
-        texts: list[str] = []
-        server_us = -1
+    async def stream(self, index: int) -> str:
         stream = await self.client.aio.models.generate_content_stream(
             model=MODEL, contents=prompt(index)
         )
-        async for chunk in stream:
-            if server_us < 0 and chunk.sdk_http_response is not None:
-                server_us = _server_us(chunk.sdk_http_response.headers)
-            texts.append(chunk.text or "")
-        return Answer("".join(texts), server_us)
+        return "".join([chunk.text or "" async for chunk in stream])
 
     async def close(self) -> None:
         await self.client.aio.aclose()
@@ -172,18 +156,14 @@ class Ours:
     async def start(self) -> None:
         await self.client.__aenter__()
 
-    async def unary(self, index: int) -> Answer:
+    async def unary(self, index: int) -> str:
         response = await self.client.generate_content(MODEL, prompt(index))
-        return Answer(response.text, _server_us(response.headers))
+        return response.text
 
-    async def stream(self, index: int) -> Answer:
-        texts: list[str] = []
-        server_us = -1
-        async for chunk in self.client.stream_generate_content(MODEL, prompt(index)):
-            if server_us < 0:
-                server_us = _server_us(chunk.headers)
-            texts.append(chunk.text)
-        return Answer("".join(texts), server_us)
+    async def stream(self, index: int) -> str:
+        return "".join(
+            [c.text async for c in self.client.stream_generate_content(MODEL, prompt(index))]
+        )
 
     async def close(self) -> None:
         await self.client.__aexit__(None, None, None)
@@ -204,9 +184,9 @@ async def drive(
     concurrency: int,
     first: int,
     on_done: Callable[[int], None] | None = None,
-) -> list[float]:
-    """``requests`` calls from ``concurrency`` tasks; returns each request's overhead (µs)."""
-    overheads: list[float] = []
+) -> dict[int, float]:
+    """``requests`` calls from ``concurrency`` tasks; returns each request's latency (µs)."""
+    latencies: dict[int, float] = {}
     next_index = first
     done = 0
 
@@ -216,23 +196,41 @@ async def drive(
             index = next_index
             next_index += 1
             started = time.perf_counter()
-            answer = await call(index)
-            elapsed_us = (time.perf_counter() - started) * 1e6
-            if answer.text != expected(index):
-                raise AssertionError(f"request {index}: got {answer.text!r}")
-            overheads.append(elapsed_us - answer.server_us)
+            text = await call(index)
+            latencies[index] = (time.perf_counter() - started) * 1e6
+            if text != expected(index):
+                raise AssertionError(f"request {index}: got {text!r}")
             done += 1
             if on_done is not None:
                 on_done(done)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return overheads
+    return latencies
+
+
+def server_times(log: Path, indices: range) -> dict[int, int]:
+    """The server's handling time (µs) of each request in ``indices``, from its timing log."""
+    deadline = time.monotonic() + 10
+    while True:
+        times: dict[int, int] = {}
+        with log.open(encoding="ascii") as lines:
+            for line in lines:
+                index, _, micros = line.partition(" ")
+                if micros.endswith("\n"):
+                    times[int(index)] = int(micros)
+        if all(i in times for i in indices) or time.monotonic() > deadline:
+            missing = [i for i in indices if i not in times]
+            if missing:
+                raise RuntimeError(f"the server logged no time for requests {missing[:5]}...")
+            return times
+        time.sleep(0.05)
 
 
 async def run_cells(args: argparse.Namespace) -> list[dict[str, Any]]:
     client = await make_client(args.client, args.url, args.ca, args.connections)
     rows: list[dict[str, Any]] = []
-    first = 0
+    # Indices carry on from where earlier workers stopped, so each request's time is its own.
+    first = args.first
     try:
         for cell in args.cells.split(","):
             mode, concurrency_text = cell.split(":")
@@ -243,10 +241,12 @@ async def run_cells(args: argparse.Namespace) -> list[dict[str, Any]]:
             first += max(concurrency, 64)
             gc.collect()
             cpu0, wall0 = time.process_time(), time.perf_counter()
-            overheads = await drive(call, args.requests, concurrency, first)
+            latencies = await drive(call, args.requests, concurrency, first)
             cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+            served = server_times(Path(args.log), range(first, first + args.requests))
+            overheads = np.asarray([us - served[i] for i, us in latencies.items()])
             first += args.requests
-            p50, p99 = np.percentile(np.asarray(overheads), [50, 99])
+            p50, p99 = np.percentile(overheads, [50, 99])
             rows.append(
                 {
                     "client": client.name,
@@ -257,6 +257,7 @@ async def run_cells(args: argparse.Namespace) -> list[dict[str, Any]]:
                     "rps": args.requests / wall,
                     "p50_us": float(p50),
                     "p99_us": float(p99),
+                    "next": first,
                 }
             )
     finally:
@@ -275,7 +276,7 @@ async def run_rss(args: argparse.Namespace) -> list[dict[str, Any]]:
             samples[done] = rss_bytes()
 
     try:
-        await drive(client.unary, args.requests, 64, 0, on_done)
+        await drive(client.unary, args.requests, 64, args.first, on_done)
     finally:
         await client.close()
     return [
@@ -285,6 +286,7 @@ async def run_rss(args: argparse.Namespace) -> list[dict[str, Any]]:
             "mark": mark,
             "rss_mark": samples[mark],
             "rss_end": samples[args.requests],
+            "next": args.first + args.requests,
         }
     ]
 
@@ -295,21 +297,58 @@ def worker_main(args: argparse.Namespace) -> None:
 
 
 # ---------------------------------------------------------------------------------- orchestration
-class Server:
-    """``lumengate fake-gemini`` in its own process, pinned to SERVER_CPU."""
+def serve(tls: bool, log_path: str) -> None:
+    """FakeGemini that also logs ``index server_us`` per answered request (index from the prompt).
 
-    def __init__(self, tls: bool) -> None:
-        command = [sys.executable, "-m", "lumengate.cli", "fake-gemini", "--port", "0"]
+    The time runs from the request's first byte to the last response byte written (for a
+    stream, the last event), the same span the client's latency covers; it is the
+    ``x-fake-server-time-us`` header's clock carried on to the end of the body.
+    """
+    import signal
+    import threading
+
+    from lumengate.testing import FakeGemini
+
+    log = open(log_path, "a", encoding="ascii", buffering=1)
+
+    class TimedFake(FakeGemini):
+        async def _send_reply(self, writer: Any, reply: Any, record: Any, *rest: Any) -> bool:
+            keep_alive: bool = await super()._send_reply(writer, reply, record, *rest)
+            _serial, started, _close = rest
+            text = record.json["contents"][0]["parts"][0]["text"]
+            index = int(text.split(":", 1)[0].removeprefix("request "))
+            log.write(f"{index} {int((time.perf_counter() - started) * 1e6)}\n")
+            return keep_alive
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with TimedFake(tls=tls) as fake:
+        print(fake.url, flush=True)
+        print(fake.ca_path if tls else "-", flush=True)
+        while not stop.wait(0.2):
+            pass
+    log.close()
+
+
+class Server:
+    """The timed FakeGemini in its own process, pinned to SERVER_CPU."""
+
+    def __init__(self, tls: bool, log: Path) -> None:
+        command = [sys.executable, str(Path(__file__).resolve()), "--serve", "--log", str(log)]
         if tls:
             command.append("--tls")
+        self.log = log
+        self.next_index = 0
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, text=True, preexec_fn=pin(SERVER_CPU)
         )
         assert self.process.stdout is not None
-        self.url = self.process.stdout.readline().split()[-1]
-        self.ca = self.process.stdout.readline().split()[-1] if tls else None
+        self.url = self.process.stdout.readline().strip()
+        ca = self.process.stdout.readline().strip()
+        self.ca = None if ca == "-" else ca
         if not self.url.startswith("http"):
-            raise RuntimeError(f"fake-gemini did not start: {self.url!r}")
+            self.stop()
+            raise RuntimeError(f"the fake server did not start: {self.url!r}")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -326,6 +365,10 @@ def run_worker(
         client,
         "--url",
         server.url,
+        "--log",
+        str(server.log),
+        "--first",
+        str(server.next_index),
         "--requests",
         str(requests),
         "--connections",
@@ -338,6 +381,7 @@ def run_worker(
         command, stdout=subprocess.PIPE, text=True, check=True, preexec_fn=pin(CLIENT_CPU)
     )
     rows: list[dict[str, Any]] = json.loads(result.stdout)
+    server.next_index = rows[-1]["next"]
     return rows
 
 
@@ -380,7 +424,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--cells", default="", help=argparse.SUPPRESS)
     parser.add_argument("--rss", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tls", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--log", help=argparse.SUPPRESS)
+    parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        serve(args.tls, args.log)
+        return
     if args.worker:
         args.client = args.worker
         worker_main(args)
@@ -392,11 +443,12 @@ def main() -> None:
     cells = [f"{m}:{c}" for m in args.modes.split(",") for c in args.concurrency.split(",")]
     pin(CLIENT_CPU)()
     print("\n".join(machine_lines(args.connections, cell_n)))
+    scratch = tempfile.mkdtemp(prefix="lumengate-bench-")
     names: dict[str, str] = {}
     results: dict[tuple[str, str, str, int], dict[str, Any]] = {}
     if not args.rss_only:
         for scheme in args.schemes.split(","):
-            server = Server(tls=scheme == "tls")
+            server = Server(tls=scheme == "tls", log=Path(scratch) / f"{scheme}.log")
             try:
                 for client in clients:
                     extra = ["--cells", ",".join(cells)]
@@ -407,7 +459,7 @@ def main() -> None:
                 server.stop()
     rss: dict[str, dict[str, Any]] = {}
     if not args.no_rss:
-        server = Server(tls=False)
+        server = Server(tls=False, log=Path(scratch) / "rss.log")
         try:
             for client in clients:
                 (row,) = run_worker(client, server, ["--rss"], rss_n, args.connections)
@@ -415,6 +467,7 @@ def main() -> None:
                 rss[client] = row
         finally:
             server.stop()
+    shutil.rmtree(scratch)
     for client in clients:
         print(f"- {client}: {names.get(client, client)}")
     print()
