@@ -213,7 +213,10 @@ async def one_request(client: gemini.Client, fake: FakeGemini, index: int, case:
         await asyncio.sleep(case.cancel_after)
         task.cancel()
     elif case.cancel_after_first_chunk:
-        await first_chunk.wait()
+        # A stream that fails before its first chunk ends here too, and is reported as is.
+        chunk_seen = asyncio.ensure_future(first_chunk.wait())
+        await asyncio.wait({task, chunk_seen}, return_when=asyncio.FIRST_COMPLETED)
+        chunk_seen.cancel()
         task.cancel()
     try:
         text = await task
