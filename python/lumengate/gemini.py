@@ -7,5 +7,7 @@ from __future__ import annotations
 
 from lumengate._gemini_models import *  # noqa: F403
 from lumengate._gemini_models import __all__ as _models_all
+from lumengate._gemini_policy import *  # noqa: F403
+from lumengate._gemini_policy import __all__ as _policy_all
 
-__all__ = [*_models_all]
+__all__ = [*_models_all, *_policy_all]
