@@ -15,7 +15,7 @@ build: bootstrap
 	@$(VENV)/bin/cmake --build $(BUILD_DIR)
 
 test: build
-	MPLBACKEND=Agg HYPOTHESIS_PROFILE=ci $(PY) -m pytest --benchmark-disable
+	MPLBACKEND=Agg HYPOTHESIS_PROFILE=ci $(PY) -m pytest --benchmark-disable -m "not soak"
 
 bench: build
 	LUMENGATE_BENCH_N=1000000 $(PY) -m pytest benchmarks --benchmark-only
@@ -25,6 +25,8 @@ bench: build
 	LUMENGATE_BENCH_N=1000000 $(PY) benchmarks/compare_drift_detectors.py
 	LUMENGATE_BENCH_N=1000000 $(PY) benchmarks/compare_persona_scorer.py
 	$(PY) benchmarks/compare_persona_router.py
+	$(PY) -m pytest -m soak tests/test_gemini_soak.py
+	LUMENGATE_BENCH_N=100000 $(PY) benchmarks/compare_gemini.py
 
 # Evidently pins pandas < 3, so its side of the drift report comparison gets its own venv.
 bench-evidently: build

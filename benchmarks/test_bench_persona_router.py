@@ -33,6 +33,17 @@ def test_route_one(benchmark: BenchmarkFixture, router: persona.Router) -> None:
     assert r.confidence == max(r.scores.values())
 
 
+def test_route_one_with_evidence(benchmark: BenchmarkFixture, router: persona.Router) -> None:
+    def explained() -> persona.RouteResult:
+        r = router.route("파이썬에서 KeyError가 나요")
+        r.evidence  # noqa: B018 - reading it builds it
+        return r
+
+    r = benchmark(explained)
+    assert "keyerror" in r.evidence.keywords["elro"]
+    assert r == router.route("파이썬에서 KeyError가 나요")
+
+
 def test_route_many(
     benchmark: BenchmarkFixture, router: persona.Router, queries: list[str]
 ) -> None:

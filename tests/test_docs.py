@@ -13,6 +13,7 @@ import lumengate._drift_histogram
 import lumengate._drift_tests
 import lumengate._gemini_client
 import lumengate._gemini_models
+import lumengate._gemini_policy
 import lumengate._persona_keys
 import lumengate._persona_router
 import lumengate._persona_scorer
@@ -52,6 +53,7 @@ DOCUMENTED_MODULES = [
     lumengate._persona_keys,
     lumengate._gemini_models,
     lumengate._gemini_client,
+    lumengate._gemini_policy,
     lumengate.testing._script,
     lumengate.testing._responses,
     lumengate.testing._server,

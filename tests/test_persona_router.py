@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import pickle
 import threading
 import time
 import types
@@ -379,6 +380,36 @@ def test_load_rejects_damaged_files(fitted: persona.Router, tmp_path: Path) -> N
         path.write_bytes(content)
         with pytest.raises(ParseError, match=message):
             persona.Router.load(path)
+
+
+def test_result_parts_come_from_the_model_that_routed(data: tuple) -> None:
+    train_x, train_y, _, _ = data
+    old = persona.Router(PERSONAS).fit(train_x, train_y, C=1.0)
+    new = persona.Router(PERSONAS).fit(train_x, train_y, C=50.0)
+    shared = persona.Router(PERSONAS)
+    shared.swap_from(old)
+    text = "파이썬 서버 설치 에러 좀 도와주세요 python error"
+    routed = shared.route(text)  # scores and evidence not read yet
+    shared.swap_from(new)
+    reference = old.route(text)
+    assert routed.scores == reference.scores != new.route(text).scores
+    assert routed.evidence == reference.evidence
+    assert routed.evidence.keywords["elro"] and routed.evidence.ngrams
+    assert routed == reference
+
+
+def test_route_result_is_an_immutable_value(fitted: persona.Router) -> None:
+    r = fitted.route("I want to kill myself")
+    with pytest.raises(AttributeError, match="immutable"):
+        r.persona = "elro"  # type: ignore[misc]
+    copy = pickle.loads(pickle.dumps(r))
+    assert copy == r and copy.crisis and copy.crisis_phrases == r.crisis_phrases
+    assert copy.safe_response == r.safe_response == persona.safe_response()
+    assert repr(copy) == repr(r) and repr(r).startswith("RouteResult(persona='lua'")
+    other = fitted.route("python error")
+    assert other != r and other.safe_response is None and other.crisis_phrases == ()
+    with pytest.raises(ValueError, match="safe_response"):
+        persona.RouteResult("lua", 1.0, {}, 1.0, r.evidence, False, True)
 
 
 def test_swaps_are_atomic_while_threads_route(data: tuple) -> None:

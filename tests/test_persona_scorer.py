@@ -397,6 +397,84 @@ def test_dense_top_k_equals_numpy(threads: int) -> None:
         assert top.cold_start and top.weights == (0.0, 1.0, 0.0)
 
 
+def ranked_by_numpy(
+    vectors: npt.NDArray[np.float32], query: npt.NDArray[np.float32], k: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Every item ranked by clipped cosine (float64), equal scores in catalog order."""
+    norms = np.linalg.norm(vectors.astype(np.float64), axis=1)
+    scores = np.clip((vectors.astype(np.float64) @ query) / (norms * np.linalg.norm(query)), 0, 1)
+    order = np.lexsort((np.arange(scores.size), -scores))[:k]
+    return order, scores[order]
+
+
+# More than one 32,768-row chunk, so ties and thresholds also cross chunk boundaries.
+TIE_ROWS = 70_000
+
+
+@pytest.mark.parametrize("threads", [1, 2], ids=["1thread", "2threads"])
+def test_dense_top_k_ties_keep_catalog_order(threads: int) -> None:
+    rng = np.random.default_rng(21)
+    distinct = rng.normal(size=(40, 64)).astype(np.float32)
+    vectors = distinct[rng.integers(0, 40, size=TIE_ROWS)]
+    query = rng.normal(size=64).astype(np.float32)
+    vectors[[5, 40_000, 69_999]] = query  # cosine 1 (clipped): three more equal scores
+    scorer = persona.HybridScorer.from_embeddings(np.arange(TIE_ROWS), vectors)
+    for k in (1, 10, 200):
+        top = scorer.top_k(None, query, None, k=k, threads=threads)
+        ids, scores = ranked_by_numpy(vectors, query, k)
+        np.testing.assert_array_equal(top.item_ids, ids)
+        np.testing.assert_allclose(top.scores, scores, rtol=1e-5)
+
+
+@pytest.mark.parametrize("threads", [1, 2], ids=["1thread", "2threads"])
+def test_dense_top_k_when_few_cosines_are_positive(threads: int) -> None:
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(TIE_ROWS, 16)).astype(np.float32)
+    vectors[:, 0] = np.abs(vectors[:, 0]) + 8.0
+    query = np.zeros(16, dtype=np.float32)
+    query[0] = -1.0
+    vectors[[12, 30_000]] = -vectors[[12, 30_000]]  # the only positive cosines
+    scorer = persona.HybridScorer.from_embeddings(np.arange(TIE_ROWS), vectors)
+    top = scorer.top_k(None, query, None, k=10, threads=threads)
+    ids, scores = ranked_by_numpy(vectors, query, 10)
+    # Two positive scores, then zeros (clipped negative cosines) in catalog order.
+    assert set(ids[:2]) == {12, 30_000} and list(ids[2:]) == list(range(8))
+    np.testing.assert_array_equal(top.item_ids, ids)
+    np.testing.assert_allclose(top.scores, scores, rtol=1e-5)
+
+
+@pytest.mark.parametrize("dim", [3, 7, 16, 33, 64, 100], ids=lambda d: f"d{d}")
+def test_dense_top_k_equals_numpy_for_any_dimension(dim: int) -> None:
+    rng = np.random.default_rng(dim)
+    vectors = rng.normal(size=(40_000, dim)).astype(np.float32)
+    scorer = persona.HybridScorer.from_embeddings(np.arange(40_000), vectors)
+    for _ in range(3):
+        query = rng.normal(size=dim).astype(np.float32)
+        top = scorer.top_k(None, query, None, k=25, threads=2)
+        ids, scores = ranked_by_numpy(vectors, query, 25)
+        np.testing.assert_array_equal(top.item_ids, ids)
+        np.testing.assert_allclose(top.scores, scores, rtol=1e-5)
+
+
+def test_dense_top_k_separates_rows_closer_than_int8_resolution() -> None:
+    # Rows with one large spike (coarse int8 steps for the rest) and near-copies of the best
+    # row that differ by ~1e-3, below the int8 step but far above float32 rounding.
+    rng = np.random.default_rng(9)
+    vectors = rng.normal(size=(50_000, 64)).astype(np.float32)
+    vectors[::7, 3] = 400.0
+    query = rng.normal(size=64).astype(np.float32)
+    base = query + rng.normal(scale=0.5, size=64).astype(np.float32)
+    copies = rng.choice(50_000, size=30, replace=False)
+    vectors[copies] = base + rng.normal(scale=1e-3, size=(30, 64)).astype(np.float32)
+    scorer = persona.HybridScorer.from_embeddings(np.arange(50_000), vectors)
+    for threads in (1, 2):
+        top = scorer.top_k(None, query, None, k=20, threads=threads)
+        ids, scores = ranked_by_numpy(vectors, query, 20)
+        assert set(ids) <= set(copies)
+        np.testing.assert_array_equal(top.item_ids, ids)
+        np.testing.assert_allclose(top.scores, scores, rtol=1e-5)
+
+
 def test_dense_input_is_read_in_place_or_cast_once() -> None:
     rng = np.random.default_rng(3)
     vectors = rng.normal(size=(500, 16)).astype(np.float32)

@@ -1,5 +1,4 @@
 #include "lumengate/gemini/transport.hpp"
-
 #include "pybind.hpp"
 
 namespace lumengate::bindings {
@@ -12,27 +11,42 @@ using gemini::Transport;
 
 const char* kind_name(EventKind kind) {
     switch (kind) {
-        case EventKind::head: return "head";
-        case EventKind::chunk: return "chunk";
-        case EventKind::done: return "done";
-        case EventKind::failed: return "failed";
+        case EventKind::head:
+            return "head";
+        case EventKind::chunk:
+            return "chunk";
+        case EventKind::done:
+            return "done";
+        case EventKind::failed:
+            return "failed";
     }
     return "failed";
 }
 
 const char* failure_name(Failure failure) {
     switch (failure) {
-        case Failure::none: return "";
-        case Failure::connect: return "connect";
-        case Failure::tls: return "tls";
-        case Failure::connection: return "connection";
-        case Failure::protocol: return "protocol";
-        case Failure::timeout_connect: return "timeout_connect";
-        case Failure::timeout_first_byte: return "timeout_first_byte";
-        case Failure::timeout_idle: return "timeout_idle";
-        case Failure::timeout_total: return "timeout_total";
-        case Failure::cancelled: return "cancelled";
-        case Failure::closed: return "closed";
+        case Failure::none:
+            return "";
+        case Failure::connect:
+            return "connect";
+        case Failure::tls:
+            return "tls";
+        case Failure::connection:
+            return "connection";
+        case Failure::protocol:
+            return "protocol";
+        case Failure::timeout_connect:
+            return "timeout_connect";
+        case Failure::timeout_first_byte:
+            return "timeout_first_byte";
+        case Failure::timeout_idle:
+            return "timeout_idle";
+        case Failure::timeout_total:
+            return "timeout_total";
+        case Failure::cancelled:
+            return "cancelled";
+        case Failure::closed:
+            return "closed";
     }
     return "";
 }
@@ -62,6 +76,7 @@ py::list to_python(std::vector<Event>& events) {
 }  // namespace
 
 void register_gemini(py::module_& m) {
+    register_gemini_policy(m);
     py::class_<Transport>(m, "Transport",
                           "HTTP/1.1 keep-alive connection pools over TCP or TLS on one I/O "
                           "thread; results arrive as events (see drain and wait).")
@@ -75,16 +90,16 @@ void register_gemini(py::module_& m) {
                  options.stream_queue_chunks = stream_queue_chunks;
                  return std::make_unique<Transport>(std::move(options));
              }),
-             "max_connections"_a = 100, "ca_file"_a = "", "proxy_host"_a = "",
-             "proxy_port"_a = 0, "stream_queue_chunks"_a = 64,
+             "max_connections"_a = 100, "ca_file"_a = "", "proxy_host"_a = "", "proxy_port"_a = 0,
+             "stream_queue_chunks"_a = 64,
              "Start the I/O thread. ca_file replaces the system trust store when given; "
              "proxy_host/proxy_port tunnel every connection through HTTP CONNECT.")
         .def(
             "submit",
             [](Transport& transport, std::string scheme, std::string host, std::uint16_t port,
                std::string method, std::string target, gemini::Headers headers,
-               const py::bytes& body, bool stream, double connect, double first_byte,
-               double idle, double total) {
+               const py::bytes& body, bool stream, double connect, double first_byte, double idle,
+               double total) {
                 gemini::Request request;
                 request.scheme = std::move(scheme);
                 request.host = std::move(host);
@@ -103,8 +118,7 @@ void register_gemini(py::module_& m) {
             "scheme"_a, "host"_a, "port"_a, "method"_a, "target"_a, "headers"_a, "body"_a,
             "stream"_a, "connect"_a, "first_byte"_a, "idle"_a, "total"_a,
             "Send one request; returns its id. Its events arrive through drain or wait.")
-        .def("cancel", &Transport::cancel, "request_id"_a,
-             py::call_guard<py::gil_scoped_release>(),
+        .def("cancel", &Transport::cancel, "request_id"_a, py::call_guard<py::gil_scoped_release>(),
              "Abort a running request; it ends with a 'cancelled' failure event.")
         .def("consumed", &Transport::consumed, "request_id"_a, "count"_a,
              py::call_guard<py::gil_scoped_release>(),
@@ -142,15 +156,14 @@ void register_gemini(py::module_& m) {
             "stats",
             [](const Transport& transport) {
                 const auto s = transport.stats();
-                return py::dict("requests"_a = s.requests, "completed"_a = s.completed,
-                                "failed"_a = s.failed, "timeouts"_a = s.timeouts,
-                                "cancelled"_a = s.cancelled, "resent"_a = s.resent, "retries"_a = s.retries,
-                                "connections_opened"_a = s.connections_opened,
-                                "connections_reused"_a = s.connections_reused,
-                                "connections_closed"_a = s.connections_closed,
-                                "connections_open"_a = s.connections_open,
-                                "queued"_a = s.queued, "bytes_sent"_a = s.bytes_sent,
-                                "bytes_received"_a = s.bytes_received);
+                return py::dict(
+                    "requests"_a = s.requests, "completed"_a = s.completed, "failed"_a = s.failed,
+                    "timeouts"_a = s.timeouts, "cancelled"_a = s.cancelled, "resent"_a = s.resent,
+                    "retries"_a = s.retries, "connections_opened"_a = s.connections_opened,
+                    "connections_reused"_a = s.connections_reused,
+                    "connections_closed"_a = s.connections_closed,
+                    "connections_open"_a = s.connections_open, "queued"_a = s.queued,
+                    "bytes_sent"_a = s.bytes_sent, "bytes_received"_a = s.bytes_received);
             },
             "Counters since the transport started.")
         .def("close", &Transport::close, py::call_guard<py::gil_scoped_release>(),

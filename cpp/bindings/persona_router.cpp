@@ -91,6 +91,39 @@ py::array_t<T> to_numpy(const std::vector<T>& v) {
     return out;
 }
 
+// One routed query as the core returned it; the scores dict and the evidence are built only
+// when asked for, from the same model snapshot, so a concurrent swap cannot change them.
+struct RouteOutcome {
+    std::shared_ptr<const Model> model;
+    RouteResult result;  // without evidence
+    std::string text;
+    std::vector<std::string> key;
+    std::vector<float> embedding;
+    bool has_embedding = false;
+};
+
+py::dict ranked_scores(const RouteOutcome& o) {
+    const auto& specs = o.model->persona_specs();
+    py::dict scores;
+    for (const std::size_t i : o.result.ranking) {
+        scores[py::str(specs[i].id)] = o.result.probabilities[i];
+    }
+    return scores;
+}
+
+py::tuple evidence_of(const Model& model, const RouteResult& r) {
+    const auto& specs = model.persona_specs();
+    py::dict keywords;
+    for (std::size_t i = 0; i < r.keywords.size(); ++i) {
+        if (!r.keywords[i].empty()) {
+            keywords[py::str(specs[i].id)] = py::tuple(py::cast(r.keywords[i]));
+        }
+    }
+    py::list ngrams;
+    for (const auto& g : r.ngrams) ngrams.append(py::make_tuple(g.ngram, g.contribution));
+    return py::make_tuple(keywords, py::tuple(ngrams), py::tuple(py::cast(r.crisis_phrases)));
+}
+
 std::shared_ptr<const Model> fitted(const Router& r) {
     auto m = r.model();
     if (!m->fitted()) {
@@ -102,6 +135,24 @@ std::shared_ptr<const Model> fitted(const Router& r) {
 }  // namespace
 
 void register_persona_router(py::module_& m) {
+    py::class_<RouteOutcome>(m, "RouteOutcome", "One routed query, kept in native form.")
+        .def("scores", &ranked_scores, "persona id → calibrated probability, most probable first.")
+        .def(
+            "evidence",
+            [](const RouteOutcome& o) {
+                RouteResult full;
+                {
+                    // Only the outcome's own copies are read; the snapshot is immutable.
+                    py::gil_scoped_release release;
+                    const std::span<const float> embedding =
+                        o.has_embedding ? std::span<const float>(o.embedding)
+                                        : std::span<const float>{};
+                    full = o.model->route(o.text, o.key, embedding, true);
+                }
+                return evidence_of(*o.model, full);
+            },
+            "(matched keywords per persona, strongest n-grams, crisis phrases), computed by the "
+            "model that routed the query.");
     py::class_<Router>(m, "Router", "Persona router: lexicon, hashed n-grams, logistic regression.")
         .def(py::init([](const std::vector<std::string>& ids,
                          const std::vector<std::vector<std::string>>& keywords,
@@ -185,35 +236,27 @@ void register_persona_router(py::module_& m) {
                     if (e->size() == 0) throw InvalidArgument("embedding", "must not be empty");
                     view = {e->data(), static_cast<std::size_t>(e->size())};
                 }
-                const auto model = self.model();
-                RouteResult r;
+                auto outcome = std::make_unique<RouteOutcome>();
+                outcome->model = self.model();
                 {
-                    // `text` views the caller's str/bytes, alive for the whole call.
+                    // `text`, `key` and `view` belong to objects alive for the whole call.
                     py::gil_scoped_release release;
-                    r = model->route(text, key, view);
+                    outcome->result = outcome->model->route(text, key, view, false);
+                    outcome->text.assign(text);
+                    outcome->key = key;
+                    outcome->embedding.assign(view.begin(), view.end());
+                    outcome->has_embedding = e.has_value();
                 }
                 // Ids come from the same snapshot as the scores, so a concurrent swap to a model
                 // with other personas can never mislabel this result.
-                const auto& specs = model->persona_specs();
-                py::dict scores;
-                for (const std::size_t i : r.ranking)
-                    scores[py::str(specs[i].id)] = r.probabilities[i];
-                py::dict keywords;
-                for (std::size_t i = 0; i < r.keywords.size(); ++i) {
-                    if (!r.keywords[i].empty()) {
-                        keywords[py::str(specs[i].id)] = py::tuple(py::cast(r.keywords[i]));
-                    }
-                }
-                py::list ngrams;
-                for (const auto& g : r.ngrams)
-                    ngrams.append(py::make_tuple(g.ngram, g.contribution));
-                return py::make_tuple(specs[r.persona].id, r.confidence, r.margin, scores,
-                                      r.abstained, r.crisis, keywords, py::tuple(ngrams),
-                                      py::tuple(py::cast(r.crisis_phrases)));
+                const auto& r = outcome->result;
+                py::str persona(outcome->model->persona_specs()[r.persona].id);
+                return py::make_tuple(std::move(persona), r.confidence, r.margin, r.abstained,
+                                      r.crisis, std::move(outcome));
             },
             "text"_a, "key"_a = std::vector<std::string>{}, "embedding"_a = py::none(),
-            "Route one query: (persona id, confidence, margin, scores in rank order, abstained, "
-            "crisis, matched keywords per persona, strongest n-grams, crisis phrases).")
+            "Route one query: (persona id, confidence, margin, abstained, crisis, outcome); the "
+            "outcome gives the scores and the evidence on request.")
         .def(
             "route_many",
             [](const Router& self, const py::sequence& queries, const py::object& keys,

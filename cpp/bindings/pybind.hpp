@@ -27,5 +27,7 @@ void register_persona_keys(py::module_& m);
 void register_persona_router(py::module_& m);
 void register_persona_scorer(py::module_& m);
 void register_gemini(py::module_& m);
+// Parts of the gemini submodule, one binding file each.
+void register_gemini_policy(py::module_& m);
 
 }  // namespace lumengate::bindings

@@ -101,22 +101,154 @@ class RouteEvidence:
     ngrams: tuple[tuple[str, float], ...]
 
 
-@dataclass(frozen=True)
+_UNSET: Any = object()
+
+
 class RouteResult:
     """One routed query. ``scores`` maps persona → calibrated probability, most probable first;
     ``confidence`` is the top probability and ``margin`` top − second. ``persona`` is the top
     one unless the router abstained (then the default persona) or found crisis language (then
-    ``lua``, with ``safe_response`` set)."""
+    ``lua``, with ``safe_response`` set).
 
-    persona: str
-    confidence: float
-    scores: dict[str, float]
-    margin: float
-    evidence: RouteEvidence
-    abstained: bool
-    crisis: bool
-    safe_response: str | None = None
-    crisis_phrases: tuple[str, ...] = ()
+    Immutable. ``scores``, ``evidence`` and ``crisis_phrases`` are built the first time they are
+    read, by the model that routed the query (a later swap does not change them), so a caller
+    that needs only the decision does not pay for them."""
+
+    __slots__ = ("_crisis_phrases", "_decision", "_evidence", "_outcome", "_scores")
+
+    _decision: tuple[str, float, float, bool, bool]
+    _outcome: Any
+    _scores: dict[str, float]
+    _evidence: RouteEvidence
+    _crisis_phrases: tuple[str, ...]
+
+    def __init__(
+        self,
+        persona: str,
+        confidence: float,
+        scores: dict[str, float],
+        margin: float,
+        evidence: RouteEvidence,
+        abstained: bool,
+        crisis: bool,
+        safe_response: str | None = None,
+        crisis_phrases: tuple[str, ...] = (),
+    ) -> None:
+        if (safe_response is not None) != crisis:
+            raise invalid("safe_response", "must be given when crisis is true and None otherwise")
+        setattr_ = object.__setattr__
+        setattr_(self, "_decision", (persona, confidence, margin, abstained, crisis))
+        setattr_(self, "_outcome", None)
+        setattr_(self, "_scores", scores)
+        setattr_(self, "_evidence", evidence)
+        setattr_(self, "_crisis_phrases", crisis_phrases)
+
+    @classmethod
+    def _from_native(cls, routed: tuple[str, float, float, bool, bool, Any]) -> RouteResult:
+        self = object.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(self, "_decision", routed[:5])
+        setattr_(self, "_outcome", routed[5])
+        setattr_(self, "_scores", _UNSET)
+        setattr_(self, "_evidence", _UNSET)
+        setattr_(self, "_crisis_phrases", _UNSET)
+        return self
+
+    @property
+    def persona(self) -> str:
+        return self._decision[0]
+
+    @property
+    def confidence(self) -> float:
+        return self._decision[1]
+
+    @property
+    def margin(self) -> float:
+        return self._decision[2]
+
+    @property
+    def abstained(self) -> bool:
+        return self._decision[3]
+
+    @property
+    def crisis(self) -> bool:
+        return self._decision[4]
+
+    @property
+    def safe_response(self) -> str | None:
+        return _SAFE_RESPONSE if self._decision[4] else None
+
+    @property
+    def scores(self) -> dict[str, float]:
+        if self._scores is _UNSET:
+            object.__setattr__(self, "_scores", self._outcome.scores())
+        return self._scores
+
+    @property
+    def evidence(self) -> RouteEvidence:
+        if self._evidence is _UNSET:
+            self._explain()
+        return self._evidence
+
+    @property
+    def crisis_phrases(self) -> tuple[str, ...]:
+        if self._crisis_phrases is _UNSET:
+            self._explain()
+        return self._crisis_phrases
+
+    def _explain(self) -> None:
+        keywords, ngrams, phrases = self._outcome.evidence()
+        object.__setattr__(self, "_evidence", RouteEvidence(keywords=keywords, ngrams=ngrams))
+        object.__setattr__(self, "_crisis_phrases", phrases)
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.persona,
+            self.confidence,
+            self.scores,
+            self.margin,
+            self.evidence,
+            self.abstained,
+            self.crisis,
+            self.safe_response,
+            self.crisis_phrases,
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"RouteResult is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"RouteResult is immutable; cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RouteResult):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        names = (
+            "persona",
+            "confidence",
+            "scores",
+            "margin",
+            "evidence",
+            "abstained",
+            "crisis",
+            "safe_response",
+            "crisis_phrases",
+        )
+        parts = ", ".join(f"{n}={v!r}" for n, v in zip(names, self._fields(), strict=True))
+        return f"RouteResult({parts})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickles as plain values: the native snapshot stays in this process.
+        return (_route_result, self._fields())
+
+
+def _route_result(*fields: Any) -> RouteResult:
+    return RouteResult(*fields)
 
 
 @dataclass(frozen=True)
@@ -480,20 +612,8 @@ class Router:
         if not isinstance(query, (str, bytes)):
             raise invalid("query", f"must be str or bytes, got {type(query).__name__}")
         vector = None if embedding is None else np.asarray(embedding, dtype=np.float32)
-        persona, confidence, margin, scores, abstained, crisis, keywords, ngrams, phrases = (
-            self._core.route(query, _key_tokens(resonance_key), vector)
-        )
-        return RouteResult(
-            persona=persona,
-            confidence=confidence,
-            scores=scores,
-            margin=margin,
-            evidence=RouteEvidence(keywords=keywords, ngrams=ngrams),
-            abstained=abstained,
-            crisis=crisis,
-            safe_response=_SAFE_RESPONSE if crisis else None,
-            crisis_phrases=phrases,
-        )
+        key = [] if resonance_key is None else _key_tokens(resonance_key)
+        return RouteResult._from_native(self._core.route(query, key, vector))
 
     def route_many(
         self,

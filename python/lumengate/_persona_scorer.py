@@ -297,6 +297,11 @@ class HybridScorer:
         ``item_vectors`` is float32 ``[n_items, d]``, read in place when it already is float32
         and C-contiguous (otherwise converted once); ``affinity`` is ``[n_items,
         len(personas)]`` in [0, 1] or None (no PA part).
+
+        The scorer also keeps an int8 copy of the vectors (``n_items × d`` bytes, a quarter of
+        the float32 size): a request with only a query vector scans that copy, then computes
+        the float32 cosine of the rows that can still be among the k best, so its result is
+        the same as scoring every row. Do not modify ``item_vectors`` afterwards.
         """
         self = cls.__new__(cls)
         self._items = None

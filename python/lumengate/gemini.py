@@ -10,5 +10,7 @@ from lumengate._gemini_client import *  # noqa: F403
 from lumengate._gemini_client import __all__ as _client_all
 from lumengate._gemini_models import *  # noqa: F403
 from lumengate._gemini_models import __all__ as _models_all
+from lumengate._gemini_policy import *  # noqa: F403
+from lumengate._gemini_policy import __all__ as _policy_all
 
-__all__ = [*_client_all, *_models_all]
+__all__ = [*_client_all, *_models_all, *_policy_all]

@@ -349,15 +349,23 @@ void require_fitted(const Model& m) {
 }  // namespace
 
 RouteResult Model::route(std::string_view text, std::span<const std::string> key,
-                         std::span<const float> embedding) const {
+                         std::span<const float> embedding, bool evidence) const {
     require_fitted(*this);
     check_embedding(embedding_dim_, embedding.size(), embedding.data() != nullptr, "embedding");
     const std::string normalized = normalize_query(text, max_query_bytes_, "query");
     RouteResult r;
-    r.keywords.resize(personas_.size());
+    // Per-thread scratch: a service routes on a few threads, so these stop allocating.
     thread_local Sparse x;
+    thread_local std::vector<double> z;
+    z.assign(personas_.size(), 0.0);
+    if (!evidence) {
+        extract(normalized, key, embedding, x, nullptr);
+        scores(x, z);
+        finish(r, z, CrisisDetector::instance().detect(normalized));
+        return r;
+    }
+    r.keywords.resize(personas_.size());
     extract(normalized, key, embedding, x, &r.keywords);
-    std::vector<double> z(personas_.size());
     scores(x, z);
     r.crisis_phrases = CrisisDetector::instance().matches(normalized);
     finish(r, z, !r.crisis_phrases.empty());

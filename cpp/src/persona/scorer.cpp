@@ -6,13 +6,20 @@
 #include <utf8proc.h>
 #include <xxhash.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -121,6 +128,175 @@ LUMENGATE_VECTOR_CLONES void cosine_rows(const float* data, const float* inverse
         }
         out[r] = clip_unit((lanes[0] + tail) * inverse_norm[first + r] * query_inverse_norm);
     }
+}
+
+// out[r] = Σ_j code[j]·query[j] · code_scale[row] · query_inverse_norm over int8 rows.
+void approximate_rows_portable(const std::int8_t* codes, const float* code_scale, std::size_t d,
+                               std::size_t first, std::size_t count, const float* query,
+                               float query_inverse_norm, float* out) noexcept {
+    for (std::size_t r = 0; r < count; ++r) {
+        const std::int8_t* row = codes + (first + r) * d;
+        float sum = 0.0F;
+        for (std::size_t j = 0; j < d; ++j) sum += static_cast<float>(row[j]) * query[j];
+        out[r] = sum * code_scale[first + r] * query_inverse_norm;
+    }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define LUMENGATE_AVX2_KERNEL 1
+
+__attribute__((target("avx2,fma"))) inline __m256 widen_codes(const std::int8_t* codes) noexcept {
+    return _mm256_cvtepi32_ps(
+        _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes))));
+}
+
+// The same sums with AVX2 + FMA, four rows per pass so the query's registers are reused and the
+// four horizontal sums share one reduction. The compiler does not vectorise the int8 → float
+// widening well on its own (3x slower measured).
+__attribute__((target("avx2,fma"))) void approximate_rows_avx2(
+    const std::int8_t* codes, const float* code_scale, std::size_t d, std::size_t first,
+    std::size_t count, const float* query, float query_inverse_norm, float* out) noexcept {
+    const std::size_t full = d - d % 8;
+    std::size_t r = 0;
+    for (; r + 4 <= count; r += 4) {
+        const std::int8_t* row = codes + (first + r) * d;
+        __m256 a0 = _mm256_setzero_ps();
+        __m256 a1 = a0;
+        __m256 a2 = a0;
+        __m256 a3 = a0;
+        for (std::size_t j = 0; j < full; j += 8) {
+            const __m256 q = _mm256_loadu_ps(query + j);
+            a0 = _mm256_fmadd_ps(widen_codes(row + j), q, a0);
+            a1 = _mm256_fmadd_ps(widen_codes(row + d + j), q, a1);
+            a2 = _mm256_fmadd_ps(widen_codes(row + 2 * d + j), q, a2);
+            a3 = _mm256_fmadd_ps(widen_codes(row + 3 * d + j), q, a3);
+        }
+        const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+        __m128 sums = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+        if (full < d) {
+            float tails[4] = {};
+            for (std::size_t t = 0; t < 4; ++t) {
+                for (std::size_t j = full; j < d; ++j) {
+                    tails[t] += static_cast<float>(row[t * d + j]) * query[j];
+                }
+            }
+            sums = _mm_add_ps(sums, _mm_loadu_ps(tails));
+        }
+        const __m128 scale =
+            _mm_mul_ps(_mm_loadu_ps(code_scale + first + r), _mm_set1_ps(query_inverse_norm));
+        _mm_storeu_ps(out + r, _mm_mul_ps(sums, scale));
+    }
+    if (r < count) {
+        approximate_rows_portable(codes, code_scale, d, first + r, count - r, query,
+                                  query_inverse_norm, out + r);
+    }
+}
+#endif
+
+void approximate_rows(const std::int8_t* codes, const float* code_scale, std::size_t d,
+                      std::size_t first, std::size_t count, const float* query,
+                      float query_inverse_norm, float* out) noexcept {
+#ifdef LUMENGATE_AVX2_KERNEL
+    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (avx2) {
+        approximate_rows_avx2(codes, code_scale, d, first, count, query, query_inverse_norm, out);
+        return;
+    }
+#endif
+    approximate_rows_portable(codes, code_scale, d, first, count, query, query_inverse_norm, out);
+}
+
+// Rows (ascending) whose exact cosine may place them among the k best of a dense-only request,
+// found from the int8 copy; std::nullopt when too many rows are that close to call (then the
+// caller scans the float32 rows instead).
+//
+// Why nothing is lost: with A the k-th best approximate cosine seen and B the approximation
+// bound, k rows have exact cosine >= L = A − B. The score is the cosine clipped to [0, 1], so
+// when L > 0 a row with approximate + B < min(L, 1) scores strictly below those k rows, ties
+// included, and is skipped. A only grows, so a row skipped early also fails the final test.
+std::optional<std::vector<std::uint32_t>> dense_candidates(const DenseIndex& index,
+                                                           const float* query,
+                                                           float query_inverse_norm, std::size_t k,
+                                                           std::size_t threads) {
+    constexpr std::size_t chunk_rows = std::size_t{1} << 15;
+    constexpr std::size_t block = 256;
+    constexpr std::size_t max_candidates = std::size_t{1} << 14;
+    const std::size_t n = index.n_items();
+    const float bound = index.approximation_error(query, query_inverse_norm);
+    const auto threshold = [bound](float kth) {
+        const float lower = kth - bound;
+        return lower > 0.0F ? std::min(lower, 1.0F) - bound
+                            : -std::numeric_limits<float>::infinity();
+    };
+    struct Chunk {
+        std::vector<float> best;  // min-heap of the k best approximate cosines
+        std::vector<Candidate> found;
+    };
+    const std::size_t chunks = (n + chunk_rows - 1) / chunk_rows;
+    std::vector<Chunk> parts(chunks);
+    std::atomic<bool> overflow{false};
+    const auto scan = [&](std::size_t c) {
+        Chunk& part = parts[c];
+        part.best.reserve(k);
+        float collect = -std::numeric_limits<float>::infinity();
+        float approximate[block];
+        const std::size_t end = std::min(n, (c + 1) * chunk_rows);
+        for (std::size_t start = c * chunk_rows; start < end; start += block) {
+            if (overflow.load(std::memory_order_relaxed)) return;
+            const std::size_t count = std::min(block, end - start);
+            index.approximate_cosine_block(start, count, query, query_inverse_norm, approximate);
+            for (std::size_t r = 0; r < count; ++r) {
+                const float a = approximate[r];
+                if (!(a >= collect)) continue;
+                part.found.push_back({a, static_cast<std::uint32_t>(start + r)});
+                auto& best = part.best;
+                if (best.size() < k) {
+                    best.push_back(a);
+                    std::push_heap(best.begin(), best.end(), std::greater<>());
+                } else if (a > best.front()) {
+                    std::pop_heap(best.begin(), best.end(), std::greater<>());
+                    best.back() = a;
+                    std::push_heap(best.begin(), best.end(), std::greater<>());
+                }
+                if (best.size() == k) collect = threshold(best.front());
+            }
+            if (part.found.size() > max_candidates) {
+                overflow.store(true, std::memory_order_relaxed);
+                return;
+            }
+        }
+    };
+    const std::size_t workers = std::min(resolve_threads(threads), chunks);
+    if (workers <= 1) {
+        for (std::size_t c = 0; c < chunks; ++c) scan(c);
+    } else {
+        tbb::task_arena arena(static_cast<int>(workers));
+        arena.execute([&] {
+            tbb::parallel_for(
+                tbb::blocked_range<std::size_t>(0, chunks, 1),
+                [&](const tbb::blocked_range<std::size_t>& r) {
+                    for (std::size_t c = r.begin(); c < r.end(); ++c) scan(c);
+                },
+                tbb::simple_partitioner());
+        });
+    }
+    if (overflow.load()) return std::nullopt;
+
+    std::vector<float> best;
+    for (const auto& part : parts) best.insert(best.end(), part.best.begin(), part.best.end());
+    float collect = -std::numeric_limits<float>::infinity();
+    if (best.size() >= k) {
+        std::nth_element(best.begin(), best.begin() + static_cast<std::ptrdiff_t>(k - 1),
+                         best.end(), std::greater<>());
+        collect = threshold(best[k - 1]);
+    }
+    std::vector<std::uint32_t> rows;
+    for (const auto& part : parts) {
+        for (const auto& c : part.found) {
+            if (c.score >= collect) rows.push_back(c.item);
+        }
+    }
+    return rows;
 }
 
 }  // namespace
@@ -447,22 +623,41 @@ SparseVector TextIndex::item_vector(std::size_t item) const {
 }
 
 DenseIndex::DenseIndex(const float* data, std::size_t n, std::size_t d, std::size_t threads)
-    : data_(data), n_(n), d_(d), inverse_norm_(n) {
+    : data_(data), n_(n), d_(d), inverse_norm_(n), codes_(n * d), code_scale_(n) {
     if (d < 1) throw InvalidArgument("item_vectors", "must have at least one column");
-    std::mutex bad_mutex;
+    std::mutex mutex;
     std::size_t bad_row = n;
     parallel_ranges(n, resolve_threads(threads), [&](std::size_t begin, std::size_t end) {
+        double worst = 0;
         for (std::size_t i = begin; i < end; ++i) {
             const float* row = data_ + i * d_;
             double squares = 0;
-            for (std::size_t j = 0; j < d_; ++j) squares += double(row[j]) * double(row[j]);
+            float largest = 0.0F;
+            for (std::size_t j = 0; j < d_; ++j) {
+                squares += double(row[j]) * double(row[j]);
+                largest = std::max(largest, std::abs(row[j]));
+            }
             if (!std::isfinite(squares)) {
-                const std::lock_guard lock(bad_mutex);
+                const std::lock_guard lock(mutex);
                 bad_row = std::min(bad_row, i);
                 return;
             }
-            inverse_norm_[i] = squares > 0 ? static_cast<float>(1.0 / std::sqrt(squares)) : 0.0F;
+            const double inverse = squares > 0 ? 1.0 / std::sqrt(squares) : 0.0;
+            inverse_norm_[i] = static_cast<float>(inverse);
+            // Symmetric int8 codes; the error is measured against the scale actually stored.
+            const float scale = largest / 127.0F;
+            std::int8_t* code = codes_.data() + i * d_;
+            double error = 0;
+            for (std::size_t j = 0; j < d_; ++j) {
+                const double q = scale > 0.0F ? std::nearbyint(double(row[j]) / scale) : 0.0;
+                code[j] = static_cast<std::int8_t>(std::clamp(q, -127.0, 127.0));
+                error = std::max(error, std::abs(double(row[j]) - double(scale) * code[j]));
+            }
+            code_scale_[i] = static_cast<float>(double(scale) * inverse);
+            worst = std::max(worst, error * inverse);
         }
+        const std::lock_guard lock(mutex);
+        max_code_error_ = std::max(max_code_error_, worst);
     });
     if (bad_row < n) {
         throw InvalidArgument("item_vectors", "must be finite; row " + std::to_string(bad_row) +
@@ -480,6 +675,22 @@ float DenseIndex::cosine(std::size_t row, const float* query,
 void DenseIndex::cosine_block(std::size_t first, std::size_t count, const float* query,
                               float query_inverse_norm, float* out) const noexcept {
     cosine_rows(data_, inverse_norm_.data(), d_, first, count, query, query_inverse_norm, out);
+}
+
+void DenseIndex::approximate_cosine_block(std::size_t first, std::size_t count, const float* query,
+                                          float query_inverse_norm, float* out) const noexcept {
+    approximate_rows(codes_.data(), code_scale_.data(), d_, first, count, query, query_inverse_norm,
+                     out);
+}
+
+float DenseIndex::approximation_error(const float* query, float query_inverse_norm) const noexcept {
+    double l1 = 0;
+    for (std::size_t j = 0; j < d_; ++j) l1 += std::abs(double(query[j]));
+    // |Σ (x − scale·code)·q| / (‖x‖‖q‖) <= max error / ‖x‖ · ‖q‖₁ / ‖q‖; then float rounding of
+    // both d-term dot products and the scalings (each <= (d + 8)·2⁻²⁴ in cosine units), and
+    // 10⁻⁶ for the threshold arithmetic.
+    const double rounding = 4.0 * static_cast<double>(d_ + 8) * 0x1p-24 + 1e-6;
+    return static_cast<float>(max_code_error_ * l1 * double(query_inverse_norm) * 1.001 + rounding);
 }
 
 HybridScorer::HybridScorer(std::size_t n_items, std::size_t n_personas, std::vector<float> affinity,
@@ -644,8 +855,24 @@ TopK HybridScorer::top_k(const ScoreRequest& request, std::size_t threads) const
     };
 
     std::vector<Candidate> best;
+    // A dense-only request reads the int8 rows first and rescores the few that can win.
+    const bool dense_only = has_vector && !has_cf && !request.has_text && !has_pa && seen.empty();
+    const auto candidates =
+        dense_only ? dense_candidates(*dense_, query, query_inverse_norm, request.k, threads)
+                   : std::nullopt;
+    if (candidates) {
+        Selection selection(request.k);
+        for (const auto i : *candidates) {
+            Parts p{0.0F, 0.0F, 0.0F};
+            dense_->cosine_block(i, 1, query, query_inverse_norm, &p.cb);
+            selection.offer({combine(p), i});
+        }
+        best = std::move(selection.candidates());
+    }
     std::mutex merge_mutex;
-    parallel_ranges(n_items_, resolve_threads(threads), [&](std::size_t begin, std::size_t end) {
+    // Otherwise every row is scored (the range is empty when the candidates were found).
+    const std::size_t scanned = candidates ? 0 : n_items_;
+    parallel_ranges(scanned, resolve_threads(threads), [&](std::size_t begin, std::size_t end) {
         Selection selection(request.k);
         // Dense cosines are computed a block at a time so the kernel runs over many rows.
         constexpr std::size_t block = 256;

@@ -38,6 +38,12 @@ def match_score(
 
 # router part
 
+class RouteOutcome:
+    def scores(self) -> dict[str, float]: ...
+    def evidence(
+        self,
+    ) -> tuple[dict[str, tuple[str, ...]], tuple[tuple[str, float], ...], tuple[str, ...]]: ...
+
 class Router:
     def __init__(
         self,
@@ -70,17 +76,7 @@ class Router:
     def set_abstain(self, thresholds: list[float], default_persona: int) -> None: ...
     def route(
         self, text: str | bytes, key: list[str] = ..., embedding: Any = None
-    ) -> tuple[
-        str,
-        float,
-        float,
-        dict[str, float],
-        bool,
-        bool,
-        dict[str, tuple[str, ...]],
-        tuple[tuple[str, float], ...],
-        tuple[str, ...],
-    ]: ...
+    ) -> tuple[str, float, float, bool, bool, RouteOutcome]: ...
     def route_many(
         self,
         queries: list[Any],

@@ -111,8 +111,10 @@ class Model {
     [[nodiscard]] std::shared_ptr<const Model> with_abstain(std::vector<double> thresholds,
                                                             std::size_t default_persona) const;
 
+    // With `evidence` false the result leaves keywords, ngrams and crisis_phrases empty (the
+    // decision and probabilities are the same); a service reads those only when it shows them.
     [[nodiscard]] RouteResult route(std::string_view text, std::span<const std::string> key,
-                                    std::span<const float> embedding) const;
+                                    std::span<const float> embedding, bool evidence = true) const;
     [[nodiscard]] RouteBatch route_many(const Queries& queries, std::size_t threads) const;
     // Uncalibrated logits (n × personas) and the feature matrix of the queries.
     [[nodiscard]] std::vector<double> logits(const Queries& queries) const;

@@ -1,0 +1,205 @@
+"""The held-out crisis-language sets: messages the crisis stage must catch and look-alikes it
+must let through.
+
+Both files were written without reference to the crisis phrase list or to the crisis set the
+list was built from, and are frozen by digest, so the recall and false-alarm rate measured
+here are an honest estimate of how the stage does on messages it has never seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from lumengate import persona
+
+DATA = Path(__file__).resolve().parent / "data"
+POSITIVES = DATA / "crisis_heldout.jsonl"
+NEGATIVES = DATA / "crisis_heldout_negatives.jsonl"
+FROZEN = {
+    POSITIVES.name: "4d750de88361f30a953f996a9b1da06bcc8c7c7b1b2d290e769d75f4f0edea6a",
+    NEGATIVES.name: "01879f7383053092659f26906d6d3b6b91b5dc40940450ef9e7bb14fae36f38e",
+}
+FIELDS = {"id", "text", "lang", "category", "form"}
+LANGS = {"en", "ko", "mixed"}
+FORMS = {"explicit", "indirect"}
+CRISIS_CATEGORIES = {"suicide", "self_harm", "abuse"}
+# The issue's balance: 40 % English, 40 % Korean, 20 % mixed script.
+LANG_SHARES = {"en": 0.40, "ko": 0.40, "mixed": 0.20}
+MAX_FALSE_ALARM_RATE = 0.02
+
+LATIN = re.compile(r"[A-Za-z]")
+# Hangul syllables plus the jamo blocks, so "ㅠㅠ" and "ㅈㅅ" count as Korean script.
+HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+
+Row = dict[str, str]
+
+
+def _read(path: Path) -> list[Row]:
+    rows = []
+    with path.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            row = json.loads(line)
+            assert isinstance(row, dict), f"{path.name}:{number} is not an object"
+            assert all(isinstance(v, str) for v in row.values()), f"{path.name}:{number}"
+            rows.append(row)
+    return rows
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalpha())
+
+
+@pytest.fixture(scope="module")
+def positives() -> list[Row]:
+    return _read(POSITIVES)
+
+
+@pytest.fixture(scope="module")
+def negatives() -> list[Row]:
+    return _read(NEGATIVES)
+
+
+@pytest.mark.parametrize("path", [POSITIVES, NEGATIVES], ids=["positives", "negatives"])
+def test_held_out_sets_are_frozen(path: Path) -> None:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert digest == FROZEN[path.name], f"{path.name} changed after it was frozen"
+
+
+@pytest.mark.parametrize(
+    ("path", "categories", "prefix"),
+    [(POSITIVES, CRISIS_CATEGORIES, "ch"), (NEGATIVES, {"negative"}, "cn")],
+    ids=["positives", "negatives"],
+)
+def test_every_line_has_exactly_the_documented_fields(
+    path: Path, categories: set[str], prefix: str
+) -> None:
+    rows = _read(path)
+    assert len(rows) >= 120
+    for row in rows:
+        assert set(row) == FIELDS, row
+        assert re.fullmatch(prefix + r"\d{3}", row["id"]), row
+        assert row["category"] in categories, row
+        assert row["form"] in FORMS, row
+        assert row["lang"] in LANGS, row
+        text = row["text"]
+        assert text and text == text.strip(), row
+        assert unicodedata.normalize("NFC", text) == text, row
+        # lang is the script actually used: en has no Hangul, ko no Latin letters, mixed both.
+        expected = {"en": (True, False), "ko": (False, True), "mixed": (True, True)}[row["lang"]]
+        assert (bool(LATIN.search(text)), bool(HANGUL.search(text))) == expected, row
+
+
+@pytest.mark.parametrize("path", [POSITIVES, NEGATIVES], ids=["positives", "negatives"])
+def test_language_shares_follow_the_issue(path: Path) -> None:
+    rows = _read(path)
+    langs = Counter(row["lang"] for row in rows)
+    for lang, share in LANG_SHARES.items():
+        assert abs(langs[lang] / len(rows) - share) <= 0.02, (lang, langs[lang], len(rows))
+
+
+def test_positives_cover_every_category_and_form_in_every_language(
+    positives: list[Row],
+) -> None:
+    present = Counter((row["category"], row["lang"]) for row in positives)
+    for category in CRISIS_CATEGORIES:
+        for lang in LANGS:
+            assert present[(category, lang)] >= 5, (category, lang)
+    forms = Counter((row["category"], row["form"]) for row in positives)
+    for category in CRISIS_CATEGORIES:
+        for form in FORMS:
+            assert forms[(category, form)] >= 10, (category, form)
+
+
+def test_negatives_mix_literal_crisis_words_and_look_alikes(negatives: list[Row]) -> None:
+    forms = Counter((row["lang"], row["form"]) for row in negatives)
+    for lang in LANGS:
+        for form in FORMS:
+            assert forms[(lang, form)] >= 5, (lang, form)
+
+
+def test_ids_are_unique_across_both_sets(positives: list[Row], negatives: list[Row]) -> None:
+    ids = [row["id"] for row in positives + negatives]
+    assert len(ids) == len(set(ids))
+
+
+def test_no_near_duplicate_texts_within_or_across_sets(
+    positives: list[Row], negatives: list[Row]
+) -> None:
+    seen: dict[str, str] = {}
+    for row in positives + negatives:
+        key = _letters(row["text"])
+        assert key not in seen, (seen.get(key), row["id"])
+        seen[key] = row["id"]
+
+
+@pytest.mark.parametrize("name", ["crisis_queries.jsonl", "crisis_negatives.jsonl"])
+def test_held_out_sets_share_no_text_with_the_development_sets(
+    positives: list[Row], negatives: list[Row], name: str
+) -> None:
+    development = {_letters(str(row["text"])) for row in _read(DATA / name)}
+    overlap = [row["id"] for row in positives + negatives if _letters(row["text"]) in development]
+    assert overlap == []
+
+
+@pytest.fixture(scope="module")
+def router() -> persona.Router:
+    return persona.Router.default()
+
+
+def _flagged(router: persona.Router, rows: list[Row]) -> list[bool]:
+    batch = router.route_many([row["text"] for row in rows])
+    assert len(batch.crisis) == len(rows)
+    return [bool(flag) for flag in batch.crisis]
+
+
+@pytest.mark.parametrize("which", ["positives", "negatives"])
+def test_route_many_flags_exactly_what_route_flags_and_sends_it_to_lua(
+    router: persona.Router, positives: list[Row], negatives: list[Row], which: str
+) -> None:
+    rows = positives if which == "positives" else negatives
+    batch = router.route_many([row["text"] for row in rows])
+    for row, flag, persona_id in zip(rows, batch.crisis, batch.persona_ids(), strict=True):
+        one = router.route(row["text"])
+        assert one.crisis == bool(flag), row["id"]
+        if one.crisis:
+            assert persona_id == one.persona == "lua", row["id"]
+            assert one.safe_response == persona.safe_response(), row["id"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured recall 49/128 = 38.3 % (en 22/51, ko 16/52, mixed 11/25; "
+        "explicit 37/69, indirect 12/59)"
+    ),
+)
+def test_every_held_out_crisis_message_is_flagged(
+    router: persona.Router, positives: list[Row]
+) -> None:
+    missed = [
+        row["id"]
+        for row, flag in zip(positives, _flagged(router, positives), strict=True)
+        if not flag
+    ]
+    assert missed == [], f"recall {1 - len(missed) / len(positives):.1%}; missed {missed}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured false-alarm rate 12/127 = 9.4 % (en 6/51, ko 5/51, mixed 1/25)",
+)
+def test_look_alikes_rarely_raise_a_false_alarm(
+    router: persona.Router, negatives: list[Row]
+) -> None:
+    alarms = [
+        row["id"] for row, flag in zip(negatives, _flagged(router, negatives), strict=True) if flag
+    ]
+    rate = len(alarms) / len(negatives)
+    assert rate <= MAX_FALSE_ALARM_RATE, f"false-alarm rate {rate:.1%}: {alarms}"
