@@ -8,8 +8,8 @@ import asyncio
 import contextlib
 import gc
 import importlib.util
-import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -118,7 +118,8 @@ def _genai(fake: FakeGemini) -> genai.Client:
     """google-genai pointed at the same fake (TLS through the fake's CA)."""
     options: dict[str, Any] = {"base_url": fake.url}
     if fake.tls:
-        options["client_args"] = {"verify": fake.ca_path}
+        # httpx 0.28 deprecates a CA path for verify=; an SSLContext is its supported form.
+        options["client_args"] = {"verify": ssl.create_default_context(cafile=fake.ca_path)}
     return genai.Client(api_key=KEY, http_options=types.HttpOptions(**options))
 
 
@@ -369,7 +370,7 @@ def test_connection_refused_is_a_clear_error() -> None:
     with FakeGemini() as fake:
         url = fake.url  # the port is free again once the server stops
     with gemini.BlockingClient(api_key=KEY, base_url=url, timeout=FAST) as client:
-        with pytest.raises(GeminiError, match="cannot connect to 127.0.0.1") as caught:
+        with pytest.raises(GeminiError, match=r"cannot connect to 127\.0\.0\.1") as caught:
             client.generate_content(MODEL, "hello")
     assert caught.value.status == 0
 
@@ -541,6 +542,56 @@ def test_blocking_client_from_many_threads(fake_gemini: FakeGemini) -> None:
         for thread in threads:
             thread.join()
     assert results == {i: f"Echo: thread {i}" for i in range(16)}
+
+
+def test_closing_a_blocking_client_wakes_every_waiting_thread(fake_gemini: FakeGemini) -> None:
+    fake_gemini.script(Reply.text("late", latency=3), times=6)
+    outcomes: dict[int, BaseException | str] = {}
+    client = _blocking(fake_gemini, max_connections=2)
+
+    def work(index: int) -> None:
+        try:
+            outcomes[index] = client.generate_content(MODEL, f"thread {index}").text or ""
+        except BaseException as error:  # each thread's outcome is what the test inspects
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)  # every thread is waiting: two on the server, four for a pool slot
+    started = time.monotonic()
+    client.close()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert not any(thread.is_alive() for thread in threads)
+    assert time.monotonic() - started < 2  # woken by close, not by the 3 s replies
+    assert sorted(outcomes) == list(range(6))
+    for outcome in outcomes.values():
+        assert isinstance(outcome, Cancelled) and "closed" in str(outcome)
+    with pytest.raises(Cancelled, match="closed"):
+        client.generate_content(MODEL, "after")
+
+
+def test_closing_the_transport_releases_a_thread_blocked_in_wait(
+    fake_gemini: FakeGemini,
+) -> None:
+    fake_gemini.script(Reply.text("late", latency=3))
+    transport = core.gemini.Transport(max_connections=1)
+    wire = gemini.build_generate_content(MODEL, "x", api_key=KEY)
+    rid = transport.submit(
+        "http", "127.0.0.1", fake_gemini.port, "POST", wire.target(), list(wire.headers),
+        wire.body, False, 2.0, 5.0, 2.0, 10.0,
+    )  # fmt: skip
+    seen: list[Any] = []
+    waiter = threading.Thread(target=lambda: seen.extend(transport.wait(-1)))
+    waiter.start()
+    time.sleep(0.2)
+    transport.close()  # the waiter blocks with no time limit: close must wake it, then free
+    waiter.join(timeout=5)
+    assert not waiter.is_alive()
+    events = seen + transport.drain()
+    assert [(e[0], e[1], e[5]) for e in events] == [(rid, "failed", "closed")]
+    assert transport.wait(-1) == []  # a closed transport never blocks
 
 
 def test_hundreds_of_concurrent_requests(fake: FakeGemini) -> None:

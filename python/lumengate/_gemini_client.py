@@ -149,9 +149,7 @@ def _endpoint(base_url: str | None, allow_http: bool | None) -> _Endpoint:
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise InvalidArgument(
-            f"base_url: {url!r} has an invalid port", field="base_url"
-        ) from None
+        raise InvalidArgument(f"base_url: {url!r} has an invalid port", field="base_url") from None
     return _Endpoint(parts.scheme, host, port, parts.path.rstrip("/"))
 
 
@@ -242,9 +240,8 @@ class _Session:
         self._counters = _Counters()
 
     def __repr__(self) -> str:
-        e = self._endpoint
         state = "closed" if self._transport.closed else "open"
-        return f"{type(self).__name__}(base_url='{e.scheme}://{e.host}:{e.port}{e.prefix}', {state})"
+        return f"{type(self).__name__}(base_url='{self.base_url}', {state})"
 
     @property
     def base_url(self) -> str:
@@ -538,6 +535,7 @@ class BlockingClient(_Session):
         self._condition = threading.Condition()
         self._inbox: dict[int, collections.deque[_Event]] = {}
         self._draining = False
+        self._drained_after_close = False
 
     def __enter__(self) -> BlockingClient:
         return self
@@ -551,7 +549,12 @@ class BlockingClient(_Session):
         self.close()
 
     def close(self) -> None:
-        """Cancel every running request, close every connection and join the I/O thread."""
+        """Cancel every running request, close every connection and join the I/O thread.
+
+        Threads still waiting on a request raise :class:`~lumengate.errors.Cancelled`.
+        """
+        # The native close wakes the thread blocked in the transport's wait and waits for it to
+        # leave before freeing anything; the threads parked on the condition are woken here.
         self._transport.close()
         self._finalizer.detach()
         with self._condition:
@@ -565,11 +568,16 @@ class BlockingClient(_Session):
                     box = self._inbox.get(request_id)
                     if box:
                         return box.popleft()
+                    if self._drained_after_close:
+                        raise Cancelled("Gemini request cancelled: the client was closed")
                     if not self._draining:
                         self._draining = True
                         break
                     self._condition.wait(self._WAIT_SLICE_S)
             events: list[_Event] = []
+            # Once closed is seen, the wait below returns the transport's final events, so
+            # after routing them any request left without one will never get one.
+            closed = self._transport.closed
             try:
                 events = self._transport.wait(self._WAIT_SLICE_S)
             finally:
@@ -578,6 +586,8 @@ class BlockingClient(_Session):
                         box = self._inbox.get(event[0])
                         if box is not None:
                             box.append(event)
+                    if closed:
+                        self._drained_after_close = True
                     self._draining = False
                     self._condition.notify_all()
 
@@ -670,4 +680,3 @@ class BlockingClient(_Session):
             token = page.next_page_token
             if not token:
                 return models
-

@@ -1,11 +1,11 @@
-// <utility> first: Boost 1.74's Asio uses std::exchange without including it.
-#include <utility>
-
+// transport.hpp comes first and includes <utility>, which Boost 1.74's Asio uses (std::exchange)
+// without including it.
 #include "lumengate/gemini/transport.hpp"
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/eventfd.h>
+#include <tbb/concurrent_queue.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,8 +24,7 @@
 #include <system_error>
 #include <thread>
 #include <unordered_map>
-
-#include <tbb/concurrent_queue.h>
+#include <utility>
 
 #include "lumengate/common/error.hpp"
 
@@ -61,13 +60,20 @@ bool is_timeout(Failure f) {
 
 std::string describe(Failure f) {
     switch (f) {
-        case Failure::timeout_connect: return "connect deadline passed";
-        case Failure::timeout_first_byte: return "no response byte before the first_byte deadline";
-        case Failure::timeout_idle: return "no data before the idle deadline";
-        case Failure::timeout_total: return "the total deadline passed";
-        case Failure::cancelled: return "cancelled by the caller";
-        case Failure::closed: return "the client was closed";
-        default: return "failed";
+        case Failure::timeout_connect:
+            return "connect deadline passed";
+        case Failure::timeout_first_byte:
+            return "no response byte before the first_byte deadline";
+        case Failure::timeout_idle:
+            return "no data before the idle deadline";
+        case Failure::timeout_total:
+            return "the total deadline passed";
+        case Failure::cancelled:
+            return "cancelled by the caller";
+        case Failure::closed:
+            return "the client was closed";
+        default:
+            return "failed";
     }
 }
 
@@ -192,9 +198,8 @@ struct Transport::Impl {
     std::atomic<bool> closed{false};
 
     struct Counters {
-        std::atomic<std::uint64_t> requests{0}, completed{0}, failed{0}, timeouts{0},
-            cancelled{0}, resent{0}, retries{0}, opened{0}, reused{0}, closed{0}, queued{0},
-            sent{0}, received{0};
+        std::atomic<std::uint64_t> requests{0}, completed{0}, failed{0}, timeouts{0}, cancelled{0},
+            resent{0}, retries{0}, opened{0}, reused{0}, closed{0}, queued{0}, sent{0}, received{0};
     } counters;
 };
 
@@ -345,7 +350,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
     void on_resolved(beast::error_code ec, const tcp::resolver::results_type& found) {
         if (aborted()) return;
-        if (ec) return fail(Failure::connect, "cannot resolve " + resolve_name() + ": " + ec.message());
+        if (ec)
+            return fail(Failure::connect, "cannot resolve " + resolve_name() + ": " + ec.message());
         connection_->lowest().async_connect(
             found, [self = shared_from_this()](beast::error_code error, const tcp::endpoint&) {
                 self->on_connected(error);
@@ -360,7 +366,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     void on_connected(beast::error_code ec) {
         if (aborted()) return;
         if (ec) {
-            return fail(Failure::connect, "cannot connect to " + endpoint_name() + ": " + ec.message());
+            return fail(Failure::connect,
+                        "cannot connect to " + endpoint_name() + ": " + ec.message());
         }
         impl_.counters.opened++;
         connection_->connected = true;
@@ -371,14 +378,15 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     }
 
     std::string endpoint_name() const {
-        if (impl_.options.proxy_host.empty()) return request_.host + ":" + std::to_string(request_.port);
+        if (impl_.options.proxy_host.empty())
+            return request_.host + ":" + std::to_string(request_.port);
         return "proxy " + impl_.options.proxy_host + ":" + std::to_string(impl_.options.proxy_port);
     }
 
     void send_connect() {
         const std::string authority = request_.host + ":" + std::to_string(request_.port);
-        connect_request_ = std::make_unique<http::request<http::empty_body>>(http::verb::connect,
-                                                                             authority, 11);
+        connect_request_ =
+            std::make_unique<http::request<http::empty_body>>(http::verb::connect, authority, 11);
         connect_request_->set(http::field::host, authority);
         http::async_write(connection_->lowest(), *connect_request_,
                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -428,15 +436,15 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
             ssl::stream_base::client, [self = shared_from_this()](beast::error_code ec) {
                 if (self->aborted()) return;
                 if (ec) {
-                    const long verify = SSL_get_verify_result(self->connection_->secure->native_handle());
+                    const long verify =
+                        SSL_get_verify_result(self->connection_->secure->native_handle());
                     std::string why = ec.message();
                     if (verify != X509_V_OK) {
                         why = std::string("certificate verification failed: ") +
                               X509_verify_cert_error_string(verify);
                     }
-                    return self->fail(Failure::tls, "TLS handshake with " +
-                                                        self->request_.host + ":" +
-                                                        std::to_string(self->request_.port) +
+                    return self->fail(Failure::tls, "TLS handshake with " + self->request_.host +
+                                                        ":" + std::to_string(self->request_.port) +
                                                         " failed: " + why);
                 }
                 self->send();
@@ -453,9 +461,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         message.version(11);
         const bool default_port = (request_.scheme == "https" && request_.port == 443) ||
                                   (request_.scheme == "http" && request_.port == 80);
-        message.set(http::field::host, default_port ? request_.host
-                                                    : request_.host + ":" +
-                                                          std::to_string(request_.port));
+        message.set(http::field::host, default_port
+                                           ? request_.host
+                                           : request_.host + ":" + std::to_string(request_.port));
         for (const auto& [name, value] : request_.headers) message.set(name, value);
         message.body() = request_.body;
         if (!request_.body.empty() || request_.method == "POST") message.prepare_payload();
@@ -478,11 +486,11 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         parser_ = std::make_unique<http::response_parser<http::buffer_body>>();
         parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
         connection_->visit([&](auto& stream) {
-            http::async_read_header(stream, connection_->buffer, *parser_,
-                                    [self = shared_from_this()](beast::error_code error,
-                                                                std::size_t n) {
-                                        self->on_head(error, n);
-                                    });
+            http::async_read_header(
+                stream, connection_->buffer, *parser_,
+                [self = shared_from_this()](beast::error_code error, std::size_t n) {
+                    self->on_head(error, n);
+                });
         });
     }
 
@@ -510,8 +518,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         if (ec) {
             if (resend_allowed()) return resend();
             body_started_ = parser_->got_some();
-            const bool protocol = ec.category() == http::make_error_code(http::error::bad_version).category() &&
-                                  ec != http::error::end_of_stream && ec != http::error::partial_message;
+            const bool protocol =
+                ec.category() == http::make_error_code(http::error::bad_version).category() &&
+                ec != http::error::end_of_stream && ec != http::error::partial_message;
             return fail(protocol ? Failure::protocol : Failure::connection,
                         "reading the response from " + key_ + " failed: " + ec.message());
         }
@@ -550,8 +559,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         body.more = true;
         connection_->visit([&](auto& stream) {
             http::async_read_some(stream, connection_->buffer, *parser_,
-                                  [self = shared_from_this()](beast::error_code ec,
-                                                              std::size_t n) {
+                                  [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                                       self->on_body(ec, n);
                                   });
         });
@@ -782,15 +790,16 @@ void Transport::check_process() const {
 
 std::uint64_t Transport::submit(Request request) {
     check_process();
+    std::lock_guard life(lifecycle_mutex_);
     if (!impl_ || impl_->closed.load()) throw Cancelled("the Gemini client is closed");
     const auto& t = request.timeouts;
-    for (const auto& [name, value] : {std::pair{"timeout.connect", t.connect_s},
-                                      std::pair{"timeout.first_byte", t.first_byte_s},
-                                      std::pair{"timeout.idle", t.idle_s},
-                                      std::pair{"timeout.total", t.total_s}}) {
+    for (const auto& [name, value] :
+         {std::pair{"timeout.connect", t.connect_s},
+          std::pair{"timeout.first_byte", t.first_byte_s}, std::pair{"timeout.idle", t.idle_s},
+          std::pair{"timeout.total", t.total_s}}) {
         if (!(value > 0)) {
-            throw InvalidArgument(name, "must be a number of seconds > 0, got " +
-                                            std::to_string(value));
+            throw InvalidArgument(name,
+                                  "must be a number of seconds > 0, got " + std::to_string(value));
         }
     }
     if (request.scheme != "http" && request.scheme != "https") {
@@ -812,6 +821,7 @@ std::uint64_t Transport::submit(Request request) {
 
 void Transport::cancel(std::uint64_t request_id) {
     check_process();
+    std::lock_guard life(lifecycle_mutex_);
     if (!impl_ || impl_->closed.load()) return;
     asio::post(impl_->io, [impl = impl_.get(), request_id] {
         auto it = impl->active.find(request_id);
@@ -824,6 +834,7 @@ void Transport::cancel(std::uint64_t request_id) {
 
 void Transport::consumed(std::uint64_t request_id, std::size_t count) {
     check_process();
+    std::lock_guard life(lifecycle_mutex_);
     if (!impl_ || impl_->closed.load()) return;
     asio::post(impl_->io, [impl = impl_.get(), request_id, count] {
         auto it = impl->active.find(request_id);
@@ -836,32 +847,55 @@ void Transport::consumed(std::uint64_t request_id, std::size_t count) {
 
 std::vector<Event> Transport::drain() {
     check_process();
+    std::lock_guard life(lifecycle_mutex_);
     if (!impl_) return std::exchange(leftover_, {});
     return impl_->pop_all();
 }
 
 std::vector<Event> Transport::wait(double timeout_s) {
     check_process();
+    std::unique_lock life(lifecycle_mutex_);
     if (!impl_) return std::exchange(leftover_, {});
+    Impl& impl = *impl_;
+    // Counted before the lifecycle lock is let go: close() waits for this count to reach zero
+    // before it frees impl, so the state below outlives this call.
+    impl.blocking_waiters.fetch_add(1);
+    life.unlock();
+    std::vector<Event> events;
     {
-        std::unique_lock lock(impl_->wait_mutex);
-        impl_->blocking_waiters.fetch_add(1);
-        auto ready = [this] { return impl_->queued.load() > 0 || impl_->closed.load(); };
+        std::unique_lock lock(impl.wait_mutex);
+        auto ready = [&impl] { return impl.queued.load() > 0 || impl.closed.load(); };
         if (timeout_s < 0) {
-            impl_->wait_cv.wait(lock, ready);
+            impl.wait_cv.wait(lock, ready);
         } else {
-            impl_->wait_cv.wait_for(lock, std::chrono::duration<double>(timeout_s), ready);
+            impl.wait_cv.wait_for(lock, std::chrono::duration<double>(timeout_s), ready);
         }
-        impl_->blocking_waiters.fetch_sub(1);
     }
-    return impl_->pop_all();
+    events = impl.pop_all();
+    {
+        std::lock_guard lock(impl.wait_mutex);
+        impl.blocking_waiters.fetch_sub(1);
+    }
+    impl.wait_cv.notify_all();
+    return events;
 }
 
-int Transport::event_fd() const noexcept { return impl_ ? impl_->event_fd : -1; }
+int Transport::event_fd() const {
+    std::lock_guard life(lifecycle_mutex_);
+    return impl_ ? impl_->event_fd : -1;
+}
 
-bool Transport::closed() const noexcept { return !impl_ || impl_->closed.load(); }
+bool Transport::closed() const {
+    std::lock_guard life(lifecycle_mutex_);
+    return !impl_ || impl_->closed.load();
+}
 
 TransportStats Transport::stats() const {
+    std::lock_guard life(lifecycle_mutex_);
+    return stats_locked();
+}
+
+TransportStats Transport::stats_locked() const {
     if (!impl_) return final_stats_;
     const auto& c = impl_->counters;
     TransportStats s;
@@ -882,21 +916,23 @@ TransportStats Transport::stats() const {
     return s;
 }
 
-// Blocking waiters are only ever callers of wait() on this object, which the caller must not
-// run concurrently with close(); close() wakes them before the state goes away.
+// Holding the lifecycle lock keeps submit, cancel, drain and new waiters out while impl goes
+// away; threads already blocked in wait() are woken and awaited before it is freed.
 void Transport::close() {
-    if (!impl_ || static_cast<int>(::getpid()) != owner_pid_) return;
-    if (impl_->closed.exchange(true)) return;
+    if (static_cast<int>(::getpid()) != owner_pid_) return;
+    std::lock_guard life(lifecycle_mutex_);
+    if (!impl_ || impl_->closed.exchange(true)) return;
     asio::post(impl_->io, [impl = impl_.get()] { impl->shutdown(); });
     if (impl_->thread.joinable()) impl_->thread.join();
     {
-        std::lock_guard lock(impl_->wait_mutex);
+        std::unique_lock lock(impl_->wait_mutex);
+        impl_->wait_cv.notify_all();
+        impl_->wait_cv.wait(lock, [this] { return impl_->blocking_waiters.load() == 0; });
     }
-    impl_->wait_cv.notify_all();
     // The events of the requests that close() ended stay readable; every fd (sockets, epoll,
     // eventfd) is released now rather than when the object is collected.
     leftover_ = impl_->pop_all();
-    final_stats_ = stats();
+    final_stats_ = stats_locked();
     impl_.reset();
 }
 

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -57,10 +58,10 @@ enum class EventKind : std::uint8_t {
 
 enum class Failure : std::uint8_t {
     none,
-    connect,       // resolve, TCP connect, proxy CONNECT
-    tls,           // handshake or certificate verification
-    connection,    // the connection broke while sending or receiving
-    protocol,      // the reply was not HTTP/1.1
+    connect,     // resolve, TCP connect, proxy CONNECT
+    tls,         // handshake or certificate verification
+    connection,  // the connection broke while sending or receiving
+    protocol,    // the reply was not HTTP/1.1
     timeout_connect,
     timeout_first_byte,
     timeout_idle,
@@ -86,7 +87,7 @@ struct TransportStats {
     std::uint64_t failed = 0;
     std::uint64_t timeouts = 0;
     std::uint64_t cancelled = 0;
-    std::uint64_t resent = 0;  // re-sent after a reused connection failed before any byte
+    std::uint64_t resent = 0;   // re-sent after a reused connection failed before any byte
     std::uint64_t retries = 0;  // attempts after the first that the retry policy scheduled
     std::uint64_t connections_opened = 0;
     std::uint64_t connections_reused = 0;
@@ -115,18 +116,21 @@ class Transport {
     // Blocks (at most timeout_s, < 0 = no limit) until an event is queued, then drains.
     std::vector<Event> wait(double timeout_s);
     // A non-blocking eventfd that is readable while events are queued.
-    [[nodiscard]] int event_fd() const noexcept;
+    [[nodiscard]] int event_fd() const;
     [[nodiscard]] TransportStats stats() const;
     // Fails every running request (Failure::closed), closes every connection and the eventfd,
-    // joins the I/O thread; drain() then returns the final events once. Idempotent; the
-    // destructor calls it. Not to be called while another thread is inside wait().
+    // joins the I/O thread; drain() then returns the final events once. Threads blocked in
+    // wait() are woken and leave before the state is freed. Idempotent; the destructor calls it.
     void close();
-    [[nodiscard]] bool closed() const noexcept;
+    [[nodiscard]] bool closed() const;
 
     struct Impl;
 
   private:
     void check_process() const;
+    [[nodiscard]] TransportStats stats_locked() const;
+    // Guards impl_ itself (not its contents) against close() from another thread.
+    mutable std::mutex lifecycle_mutex_;
     std::unique_ptr<Impl> impl_;
     int owner_pid_;
     std::vector<Event> leftover_;
