@@ -62,7 +62,11 @@ def load(path: Path = TRAIN) -> list[dict[str, str]]:
 
 
 def fit(
-    config: Config, texts: Sequence[str], labels: Sequence[str], folds: int = 0, calibration: str = "temperature"
+    config: Config,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    folds: int = 0,
+    calibration: str = "temperature",
 ) -> Router:
     return Router().fit(
         list(texts),
@@ -134,7 +138,10 @@ def print_row(config: Config, s: dict[str, float], started: float) -> None:
     )
 
 
-HEADER = "| configuration | CV accuracy | CV log-loss (T fitted) | T | ECE | time |\n|---|---|---|---|---|---|"
+HEADER = (
+    "| configuration | CV accuracy | CV log-loss (T fitted) | T | ECE | time |\n"
+    "|---|---|---|---|---|---|"
+)
 
 STAGE1 = [
     Config((2, 4), 0),

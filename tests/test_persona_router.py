@@ -220,7 +220,7 @@ def test_char_and_word_ngrams_equal_sklearn_tfidf(
         "Résumé 초안 first-draft 3번째 version_2",
     ]
     texts = train_x + extra
-    labels = train_y + ["elro", "elro", "elro", "nana"]
+    labels = [*train_y, "elro", "elro", "elro", "nana"]
     plain = [FakePersona(p.id, (), ()) for p in PERSONAS]
     router = persona.Router(plain).fit(
         texts, labels, char_ngrams=char_ngrams, word_ngrams=word_ngrams
@@ -228,7 +228,8 @@ def test_char_and_word_ngrams_equal_sklearn_tfidf(
     assert (router.char_ngrams, router.word_ngrams) == (char_ngrams, word_ngrams)
     counts = sklearn_text.CountVectorizer(analyzer=_sklearn_terms(char_ngrams, word_ngrams))
     tfidf = sklearn_text.TfidfTransformer(sublinear_tf=True)
-    reference = tfidf.fit_transform(counts.fit_transform([native.normalize_query(t) for t in texts]))
+    normalised = [native.normalize_query(t) for t in texts]
+    reference = tfidf.fit_transform(counts.fit_transform(normalised))
     ours = router.features(texts)
     assert ours.shape[1] == reference.shape[1] + 8
     np.testing.assert_allclose(ours[:, :-8].toarray(), reference.toarray(), rtol=1e-12, atol=1e-15)
@@ -261,8 +262,16 @@ def test_lexicon_weight_scales_only_the_keyword_columns(data: tuple[list[str], .
         ({"lexicon_weight": -1.0}, r"lexicon_weight: must be a finite number >= 0"),
         ({"lexicon_weight": float("nan")}, r"lexicon_weight: must be a finite number >= 0"),
     ],
-    ids=["char-min-0", "char-min-above-max", "char-max-9", "char-list", "words-4", "words-bool",
-         "lexicon-negative", "lexicon-nan"],
+    ids=[
+        "char-min-0",
+        "char-min-above-max",
+        "char-max-9",
+        "char-list",
+        "words-4",
+        "words-bool",
+        "lexicon-negative",
+        "lexicon-nan",
+    ],
 )
 def test_bad_feature_options_are_rejected_with_the_field(
     data: tuple[list[str], ...], options: dict[str, object], message: str
@@ -544,9 +553,8 @@ def _as_version_1(v2: bytes) -> bytes:
         at += 4 + u32(at)
     at += 8 + 8 + 8 + 8  # embedding size, C, seed, temperature
     assert v2[at : at + 8] == bytes(8)  # no confidence map
-    body = (
-        v2[:8] + (1).to_bytes(4, "little") + v2[12:analyzer] + v2[analyzer + 20 : at] + v2[at + 8 : -8]
-    )
+    version = (1).to_bytes(4, "little")
+    body = v2[:8] + version + v2[12:analyzer] + v2[analyzer + 20 : at] + v2[at + 8 : -8]
     return body + xxhash.xxh64_intdigest(body).to_bytes(8, "little")
 
 
@@ -572,7 +580,7 @@ def test_load_rejects_damaged_files(fitted: persona.Router, tmp_path: Path) -> N
         b"not a router file": "magic",
         good[: len(good) // 2]: "truncated",
         good[:9]: "truncated",
-        good[:8] + (7).to_bytes(4, "little") + good[12:]: "version 7; this build reads versions 1 to 2",
+        good[:8] + (7).to_bytes(4, "little") + good[12:]: "version 7; this build reads versions 1",
         good[:100] + bytes([good[100] ^ 1]) + good[101:]: "checksum",
     }
     for content, message in cases.items():

@@ -4,12 +4,12 @@ The router reads a query through three feature sets, all in the native core: a l
 (Aho-Corasick over each persona's Korean and English keywords; whole words for Latin script,
 substrings for Hangul, which attaches particles), hashed character n-grams of each
 space-padded word (2–4 code points unless ``fit`` says otherwise) and optionally word n-grams,
-with sublinear TF-IDF, and optionally the resonance key and dense
-embeddings given by the caller. Text is validated and NFC-normalised and case-folded first, so
-decomposed Hangul and capitals match. An L2-regularised multinomial logistic regression,
-fitted by a deterministic L-BFGS, scores the personas; a temperature, optionally followed by an
-isotonic map of the top probability, calibrates the probabilities. A separate crisis stage runs before the model and cannot be calibrated or
-abstained away::
+with sublinear TF-IDF, and optionally the resonance key and dense embeddings given by the
+caller. Text is validated and NFC-normalised and case-folded first, so decomposed Hangul and
+capitals match. An L2-regularised multinomial logistic regression, fitted by a deterministic
+L-BFGS, scores the personas; a temperature, optionally followed by an isotonic map of the top
+probability, calibrates the probabilities. A separate crisis stage runs before the model and
+cannot be calibrated or abstained away::
 
     >>> from lumengate import persona
     >>> router = persona.Router.default()
@@ -471,7 +471,8 @@ class Router:
             or not 1 <= char_ngrams[0] <= char_ngrams[1] <= 8
         ):
             raise invalid(
-                "char_ngrams", f"must be a (min, max) pair with 1 <= min <= max <= 8, got {char_ngrams!r}"
+                "char_ngrams",
+                f"must be a (min, max) pair with 1 <= min <= max <= 8, got {char_ngrams!r}",
             )
         if isinstance(word_ngrams, bool) or word_ngrams not in (0, 1, 2, 3):
             raise invalid("word_ngrams", f"must be 0 (none), 1, 2 or 3, got {word_ngrams!r}")

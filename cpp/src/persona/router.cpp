@@ -52,8 +52,8 @@ void check_analyzer(const Analyzer& a) {
                                                  std::to_string(a.char_max) + ")");
     }
     if (a.word_max > 3) {
-        throw InvalidArgument("word_ngrams", "must be 0 (none), 1, 2 or 3, got " +
-                                                 std::to_string(a.word_max));
+        throw InvalidArgument("word_ngrams",
+                              "must be 0 (none), 1, 2 or 3, got " + std::to_string(a.word_max));
     }
 }
 
@@ -200,9 +200,8 @@ void apply_confidence_map(std::span<const double> x, std::span<const double> y,
         c = y.back();
     } else {
         // np.interp's formula, so the map equals scikit-learn's predict.
-        const auto j = static_cast<std::size_t>(std::upper_bound(x.begin(), x.end(), p1) -
-                                                x.begin()) -
-                       1;
+        const auto j =
+            static_cast<std::size_t>(std::upper_bound(x.begin(), x.end(), p1) - x.begin()) - 1;
         const double slope = (y[j + 1] - y[j]) / (x[j + 1] - x[j]);
         c = slope * (p1 - x[j]) + y[j];
     }

@@ -14,9 +14,9 @@ namespace lumengate::persona {
 // Layout (all integers little-endian, doubles as their IEEE-754 bits):
 //   "LGROUTER" | u32 version | payload | u64 XXH64(everything before it, seed 0)
 // The payload lists personas and keywords, the abstain settings, the hash size, (since version
-// 2) the analyzer's n-gram ranges and the lexicon weight, the n-gram vocabulary with its idf, the resonance-key vocabulary, the embedding size, the fit options, the
-// temperature, (since version 2) the isotonic confidence knots, and finally weights and
-// intercepts.
+// 2) the analyzer's n-gram ranges and the lexicon weight, the n-gram vocabulary with its idf, the
+// resonance-key vocabulary, the embedding size, the fit options, the temperature, (since version 2)
+// the isotonic confidence knots, and finally weights and intercepts.
 namespace {
 
 constexpr char kMagic[8] = {'L', 'G', 'R', 'O', 'U', 'T', 'E', 'R'};

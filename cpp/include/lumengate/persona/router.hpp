@@ -1,9 +1,9 @@
 #pragma once
 // The persona router: a lexicon stage (Aho-Corasick over each persona's keywords), hashed
-// character and word n-grams with TF-IDF, optional resonance-key and dense-embedding features, and an
-// L2-regularised multinomial logistic regression with temperature calibration. A fitted Model
-// is immutable; Router holds it through an atomically swapped shared pointer so routing threads
-// always see one whole model.
+// character and word n-grams with TF-IDF, optional resonance-key and dense-embedding features, and
+// an L2-regularised multinomial logistic regression calibrated by a temperature, optionally
+// followed by an isotonic map of the top probability. A fitted Model is immutable; Router holds
+// it through an atomically swapped shared pointer so routing threads always see one whole model.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
