@@ -26,10 +26,10 @@ SEED = 0
 FOLDS = 5
 # Chosen by scripts/select_router_features.py (CV on train only; its output is the record).
 DEFAULT_CONFIG: dict[str, Any] = {
-    "char_ngrams": (2, 4),
-    "word_ngrams": 0,
-    "lexicon_weight": 1.0,
-    "C": 100.0,
+    "char_ngrams": (1, 4),
+    "word_ngrams": 2,
+    "lexicon_weight": 0.1,
+    "C": 1000.0,
     "calibration": "temperature",
 }
 

@@ -776,17 +776,24 @@ def test_default_router_routes_the_readme_example() -> None:
     assert "keyerror" in r.evidence.keywords["elro"]
 
 
-@pytest.mark.xfail(
-    reason="targets not met on the frozen test split: accuracy 0.848 (95 % CI 0.820-0.877), "
-    "ECE 0.079; the model is not tuned on test",
-    strict=True,
-)
-def test_default_router_meets_the_targets_on_the_frozen_test_split() -> None:
+def _frozen_test_evaluation() -> persona.Evaluation:
     rows = _rows(DATA / "persona_queries" / "test.jsonl")
-    ev = persona.Router.default().evaluate([r["text"] for r in rows], [r["label"] for r in rows])
-    assert ev.accuracy >= 0.90
+    return persona.Router.default().evaluate([r["text"] for r in rows], [r["label"] for r in rows])
+
+
+def test_default_router_meets_the_ece_and_interval_targets_on_the_frozen_test_split() -> None:
+    ev = _frozen_test_evaluation()
     assert ev.accuracy_ci[0] >= 0.85
     assert ev.ece <= 0.05
+
+
+@pytest.mark.xfail(
+    reason="accuracy target not met on the frozen test split: 0.890 (95 % CI 0.865-0.913) "
+    "against 0.90; the model is chosen by cross-validation on train, never tuned on test",
+    strict=True,
+)
+def test_default_router_meets_the_accuracy_target_on_the_frozen_test_split() -> None:
+    assert _frozen_test_evaluation().accuracy >= 0.90
 
 
 def test_crisis_stage_recall_and_false_alarms() -> None:
