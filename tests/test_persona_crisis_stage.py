@@ -126,7 +126,7 @@ EXPLICIT = [
     "진짜 I want to die 너무 힘들어",
     "요즘 suicidal thoughts가 계속 들어요",
     "boyfriend가 저를 때려요",
-    "자해 urge가 너무 강해요",
+    "자해를 또 했어요",
 ]
 
 
