@@ -4,6 +4,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "lumengate/common/error.hpp"
@@ -443,6 +444,24 @@ void register_persona_router(py::module_& m) {
     m.def(
         "crisis_lexicon", [] { return CrisisDetector::instance().phrases(); },
         "Every built-in crisis phrase, normalised.");
+    m.def(
+        "crisis_verdict",
+        [](std::string_view text) {
+            const auto& detector = CrisisDetector::instance();
+            const std::string normalized =
+                normalize_query(text, default_max_query_bytes * 1024, "text");
+            const CrisisVerdict v = detector.lexicon(normalized);
+            return std::make_tuple(v.strong, v.weak, v.framing, detector.model_score(normalized),
+                                   detector.detect(normalized));
+        },
+        "text"_a,
+        "The crisis stage's parts on text: (strong, weak, framing, model probability, fires).");
+    m.def(
+        "crisis_compact", [](std::string_view text) { return CrisisDetector::compact(text); },
+        "text"_a, "Normalised text as the crisis stage reads it (Hangul spacing removed).");
+    m.def(
+        "crisis_model_threshold", [] { return CrisisDetector::model_threshold(); },
+        "Probability at which the crisis stage's learned model fires.");
     m.def(
         "safe_response", [] { return CrisisDetector::safe_response(); },
         "The fixed safe-response text shown when crisis language is found.");

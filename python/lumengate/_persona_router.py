@@ -83,10 +83,13 @@ def safe_response() -> str:
 
 
 def crisis_phrases(text: str | bytes) -> list[str]:
-    """The built-in crisis phrases (normalised) that occur in ``text``; empty when none.
+    """Why the crisis stage fires on ``text``: the built-in phrases found (normalised, with
+    spaces between Hangul removed), the patterns matched (``"pattern: i … die"``) or, when only
+    its learned model fired, that model's probability (``"model: 0.91"``); empty when the stage
+    does not fire.
 
     >>> crisis_phrases("요즘 너무 힘들어서 죽고 싶어요")
-    ['죽고 싶']
+    ['죽고싶']
     >>> crisis_phrases("How do I kill a zombie process?")
     []
     """
