@@ -399,7 +399,10 @@ def test_isotonic_calibration_equals_sklearn_isotonic_on_the_top_probability(
     expected[np.arange(len(q)), top] = c
     ours = clone.route_many(train_x)
     np.testing.assert_allclose(ours.probabilities, expected, atol=1e-12)
-    np.testing.assert_array_equal(ours.persona, top)
+    # A query the crisis stage flags goes to lua whatever its scores.
+    calm = ~ours.crisis
+    np.testing.assert_array_equal(ours.persona[calm], top[calm])
+    assert all(ours.persona[ours.crisis] == IDS.index("lua"))
     # The map is saved with the model; a new temperature drops it.
     again = persona.Router._wrap(native.Router.from_bytes(clone.to_bytes()))
     np.testing.assert_array_equal(again.route_many(train_x).probabilities, ours.probabilities)
@@ -430,7 +433,8 @@ def test_abstain_below_threshold_goes_to_default(fitted: persona.Router, data: t
     router.set_abstain({p: 0.99 for p in IDS})
     assert router.default_persona == "riri"
     batch = router.route_many(test_x)
-    expected = probs.max(axis=1) < 0.99
+    # The crisis stage is never abstained away: a flagged query stays with lua.
+    expected = (probs.max(axis=1) < 0.99) & ~batch.crisis
     np.testing.assert_array_equal(batch.abstained, expected)
     assert all(batch.persona[expected] == IDS.index("riri"))
     r = router.route(test_x[int(np.argmax(expected))])
