@@ -173,11 +173,13 @@ STAGE1 = [
 C_GRID = (10.0, 30.0, 100.0, 300.0, 1000.0)
 
 
-def stage_features(rows: list[dict[str, str]], personas: Sequence[str]) -> Config:
-    print("\n## Stage 1: features (C=100)\n")
+def best_of(
+    configs: Sequence[Config], rows: list[dict[str, str]], personas: Sequence[str]
+) -> Config:
+    """Score every configuration, print its row, and return the one with the lowest log-loss."""
     print(HEADER)
     best: tuple[float, Config] | None = None
-    for config in STAGE1:
+    for config in configs:
         started = time.perf_counter()
         s = score(config, rows, personas)
         print_row(config, s, started)
@@ -185,21 +187,17 @@ def stage_features(rows: list[dict[str, str]], personas: Sequence[str]) -> Confi
             best = (s["log_loss"], config)
     assert best is not None
     return best[1]
+
+
+def stage_features(rows: list[dict[str, str]], personas: Sequence[str]) -> Config:
+    print("\n## Stage 1: features (C=100)\n")
+    return best_of(STAGE1, rows, personas)
 
 
 def stage_c(rows: list[dict[str, str]], personas: Sequence[str], base: Config) -> Config:
     print(f"\n## Stage 2: C for {base.label()}\n")
-    print(HEADER)
-    best: tuple[float, Config] | None = None
-    for c in C_GRID:
-        config = Config(base.char_ngrams, base.word_ngrams, base.lexicon_weight, c)
-        started = time.perf_counter()
-        s = score(config, rows, personas)
-        print_row(config, s, started)
-        if best is None or s["log_loss"] < best[0]:
-            best = (s["log_loss"], config)
-    assert best is not None
-    return best[1]
+    grid = [Config(base.char_ngrams, base.word_ngrams, base.lexicon_weight, c) for c in C_GRID]
+    return best_of(grid, rows, personas)
 
 
 def stage_calibration(rows: list[dict[str, str]], personas: Sequence[str], config: Config) -> None:
