@@ -176,8 +176,8 @@ def test_route_many_flags_exactly_what_route_flags_and_sends_it_to_lua(
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "measured recall 49/128 = 38.3 % (en 22/51, ko 16/52, mixed 11/25; "
-        "explicit 37/69, indirect 12/59)"
+        "measured recall 88/128 = 68.8 % (en 34/51, ko 36/52, mixed 18/25; "
+        "explicit 63/69, indirect 25/59)"
     ),
 )
 def test_every_held_out_crisis_message_is_flagged(
@@ -193,7 +193,7 @@ def test_every_held_out_crisis_message_is_flagged(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="measured false-alarm rate 12/127 = 9.4 % (en 6/51, ko 5/51, mixed 1/25)",
+    reason="measured false-alarm rate 10/127 = 7.9 % (en 6/51, ko 3/51, mixed 1/25)",
 )
 def test_look_alikes_rarely_raise_a_false_alarm(
     router: persona.Router, negatives: list[Row]

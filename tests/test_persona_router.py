@@ -177,6 +177,111 @@ def test_ngram_block_equals_sklearn_char_wb_tfidf(data: tuple[list[str], ...]) -
         np.testing.assert_allclose(row, expected / np.sqrt(norm2), rtol=1e-12, atol=1e-15)
 
 
+def _sklearn_terms(char_ngrams: tuple[int, int], word_ngrams: int) -> object:
+    """scikit-learn's own char_wb and word analyzers, hashed into our 2**18 buckets with XXH3
+    (word n-grams with seed 1, so a word and the same letters inside a word stay apart)."""
+    import xxhash
+    from sklearn.feature_extraction import text as sklearn_text
+
+    char_wb = sklearn_text.CountVectorizer(
+        analyzer="char_wb", ngram_range=char_ngrams, lowercase=False
+    ).build_analyzer()
+    words = sklearn_text.CountVectorizer(
+        analyzer="word",
+        ngram_range=(1, max(word_ngrams, 1)),
+        token_pattern=r"(?u)\b\w+\b",
+        lowercase=False,
+    ).build_analyzer()
+
+    def buckets(text: str) -> list[int]:
+        out = [xxhash.xxh3_64_intdigest(g.encode()) & (2**18 - 1) for g in char_wb(text)]
+        if word_ngrams:
+            out += [xxhash.xxh3_64_intdigest(w.encode(), 1) & (2**18 - 1) for w in words(text)]
+        return out
+
+    return buckets
+
+
+@pytest.mark.parametrize(
+    ("char_ngrams", "word_ngrams"),
+    [((2, 4), 1), ((1, 5), 2), ((3, 3), 3)],
+    ids=["char2-4+words1", "char1-5+words1-2", "char3+words1-3"],
+)
+def test_char_and_word_ngrams_equal_sklearn_tfidf(
+    data: tuple[list[str], ...], char_ngrams: tuple[int, int], word_ngrams: int
+) -> None:
+    from sklearn.feature_extraction import text as sklearn_text
+
+    train_x, train_y, _, _ = data
+    # Punctuation, apostrophes, digits, '_' and Hangul with particles exercise the tokenizer.
+    extra = [
+        "KeyError: 'user_id' in line 42 of app.py!!",
+        "don't   stop (now) — c++ vs. rust?",
+        "파이썬에서 에러가 나요, 도와주세요... 제발",
+        "Résumé 초안 first-draft 3번째 version_2",
+    ]
+    texts = train_x + extra
+    labels = [*train_y, "elro", "elro", "elro", "nana"]
+    plain = [FakePersona(p.id, (), ()) for p in PERSONAS]
+    router = persona.Router(plain).fit(
+        texts, labels, char_ngrams=char_ngrams, word_ngrams=word_ngrams
+    )
+    assert (router.char_ngrams, router.word_ngrams) == (char_ngrams, word_ngrams)
+    counts = sklearn_text.CountVectorizer(analyzer=_sklearn_terms(char_ngrams, word_ngrams))
+    tfidf = sklearn_text.TfidfTransformer(sublinear_tf=True)
+    normalised = [native.normalize_query(t) for t in texts]
+    reference = tfidf.fit_transform(counts.fit_transform(normalised))
+    ours = router.features(texts)
+    assert ours.shape[1] == reference.shape[1] + 8
+    np.testing.assert_allclose(ours[:, :-8].toarray(), reference.toarray(), rtol=1e-12, atol=1e-15)
+    # Saved and loaded, the analyzer is the same and so are the features.
+    again = persona.Router._wrap(native.Router.from_bytes(router.to_bytes()))
+    assert (again.char_ngrams, again.word_ngrams) == (char_ngrams, word_ngrams)
+    np.testing.assert_array_equal(again.features(extra).toarray(), router.features(extra).toarray())
+
+
+def test_lexicon_weight_scales_only_the_keyword_columns(data: tuple[list[str], ...]) -> None:
+    train_x, train_y, test_x, _ = data
+    one = persona.Router(PERSONAS).fit(train_x, train_y)
+    three = persona.Router(PERSONAS).fit(train_x, train_y, lexicon_weight=3.0)
+    assert three.lexicon_weight == 3.0 and one.lexicon_weight == 1.0
+    a, b = one.features(test_x).toarray(), three.features(test_x).toarray()
+    assert np.count_nonzero(a[:, -8:]) > 0
+    np.testing.assert_array_equal(b[:, :-8], a[:, :-8])
+    np.testing.assert_allclose(b[:, -8:], 3.0 * a[:, -8:], rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"char_ngrams": (0, 4)}, r"char_ngrams: must be a \(min, max\) pair"),
+        ({"char_ngrams": (5, 4)}, r"char_ngrams: must be a \(min, max\) pair"),
+        ({"char_ngrams": (2, 9)}, r"char_ngrams: must be a \(min, max\) pair"),
+        ({"char_ngrams": [2, 4]}, r"char_ngrams: must be a \(min, max\) pair"),
+        ({"word_ngrams": 4}, r"word_ngrams: must be 0 \(none\), 1, 2 or 3, got 4"),
+        ({"word_ngrams": True}, r"word_ngrams: must be 0 \(none\), 1, 2 or 3"),
+        ({"lexicon_weight": -1.0}, r"lexicon_weight: must be a finite number >= 0"),
+        ({"lexicon_weight": float("nan")}, r"lexicon_weight: must be a finite number >= 0"),
+    ],
+    ids=[
+        "char-min-0",
+        "char-min-above-max",
+        "char-max-9",
+        "char-list",
+        "words-4",
+        "words-bool",
+        "lexicon-negative",
+        "lexicon-nan",
+    ],
+)
+def test_bad_feature_options_are_rejected_with_the_field(
+    data: tuple[list[str], ...], options: dict[str, object], message: str
+) -> None:
+    train_x, train_y, _, _ = data
+    with pytest.raises(InvalidArgument, match=message):
+        persona.Router(PERSONAS).fit(train_x, train_y, **options)  # type: ignore[arg-type]
+
+
 # The model --------------------------------------------------------------------------------
 
 
@@ -260,8 +365,64 @@ def test_temperature_minimises_nll_like_scipy(fitted: persona.Router, data: tupl
     assert clone.temperature == t and fitted.temperature == 1.0
     expected = special.softmax(z / t, axis=1)
     np.testing.assert_allclose(clone.route_many(test_x).probabilities, expected, atol=1e-12)
-    with pytest.raises(InvalidArgument, match=r"method.*'temperature'"):
-        clone.calibrate(test_x, test_y, method="isotonic")
+    with pytest.raises(InvalidArgument, match=r"method: 'platt'.*\['temperature', 'isotonic'\]"):
+        clone.calibrate(test_x, test_y, method="platt")
+
+
+def test_isotonic_calibration_equals_sklearn_isotonic_on_the_top_probability(
+    fitted: persona.Router, data: tuple
+) -> None:
+    from scipy import special
+    from sklearn.isotonic import IsotonicRegression
+
+    train_x, _, test_x, test_y = data
+    # Noisy labels, so that the top probability is over-confident and the map has work to do.
+    rng = np.random.default_rng(11)
+    labels = [IDS[int(rng.integers(4))] if rng.random() < 0.3 else y for y in test_y]
+    clone = persona.Router(PERSONAS)
+    clone.swap_from(fitted)
+    t = clone.calibrate(test_x, labels, method="isotonic")
+    p = special.softmax(fitted.logits(test_x) / t, axis=1)
+    hit = p.argmax(axis=1) == np.array([IDS.index(v) for v in labels])
+    iso = IsotonicRegression(y_min=0.25, y_max=1.0, out_of_bounds="clip").fit(p.max(axis=1), hit)
+    knots_x, knots_y = clone.confidence_map
+    assert len(knots_x) > 2 and np.all(np.diff(knots_x) > 0)
+    np.testing.assert_allclose(knots_y, iso.predict(knots_x), atol=1e-12)
+    # Routing new queries: the top probability is the isotonic value (never below the
+    # rescaled runner-up), the others keep their proportions, and the ranking is unchanged.
+    q = special.softmax(fitted.logits(train_x) / t, axis=1)
+    top = q.argmax(axis=1)
+    p1 = q.max(axis=1)
+    p2 = np.sort(q, axis=1)[:, -2]
+    c = np.maximum(iso.predict(p1), p2 / (1 - p1 + p2))
+    expected = q * ((1 - c) / (1 - p1))[:, None]
+    expected[np.arange(len(q)), top] = c
+    ours = clone.route_many(train_x)
+    np.testing.assert_allclose(ours.probabilities, expected, atol=1e-12)
+    # A query the crisis stage flags goes to lua whatever its scores.
+    calm = ~ours.crisis
+    np.testing.assert_array_equal(ours.persona[calm], top[calm])
+    assert all(ours.persona[ours.crisis] == IDS.index("lua"))
+    # The map is saved with the model; a new temperature drops it.
+    again = persona.Router._wrap(native.Router.from_bytes(clone.to_bytes()))
+    np.testing.assert_array_equal(again.route_many(train_x).probabilities, ours.probabilities)
+    clone._core.set_temperature(t)
+    assert clone.confidence_map[0].size == 0
+    np.testing.assert_allclose(clone.route_many(train_x).probabilities, q, atol=1e-12)
+
+
+def test_fit_calibrates_with_isotonic_on_out_of_fold_logits(data: tuple) -> None:
+    train_x, train_y, _, _ = data
+    temperature = persona.Router(PERSONAS).fit(train_x, train_y, seed=2, calibration_folds=4)
+    isotonic = persona.Router(PERSONAS).fit(
+        train_x, train_y, seed=2, calibration_folds=4, calibration="isotonic"
+    )
+    # Same model and temperature; only the map is added.
+    assert isotonic.temperature == temperature.temperature
+    np.testing.assert_array_equal(isotonic.logits(train_x), temperature.logits(train_x))
+    assert temperature.confidence_map[0].size == 0 and isotonic.confidence_map[0].size > 0
+    with pytest.raises(InvalidArgument, match=r"calibration: 'platt' is not supported"):
+        persona.Router(PERSONAS).fit(train_x, train_y, calibration="platt")
 
 
 def test_abstain_below_threshold_goes_to_default(fitted: persona.Router, data: tuple) -> None:
@@ -272,7 +433,8 @@ def test_abstain_below_threshold_goes_to_default(fitted: persona.Router, data: t
     router.set_abstain({p: 0.99 for p in IDS})
     assert router.default_persona == "riri"
     batch = router.route_many(test_x)
-    expected = probs.max(axis=1) < 0.99
+    # The crisis stage is never abstained away: a flagged query stays with lua.
+    expected = (probs.max(axis=1) < 0.99) & ~batch.crisis
     np.testing.assert_array_equal(batch.abstained, expected)
     assert all(batch.persona[expected] == IDS.index("riri"))
     r = router.route(test_x[int(np.argmax(expected))])
@@ -363,7 +525,57 @@ def test_save_load_roundtrip(fitted: persona.Router, data: tuple, tmp_path: Path
         loaded.route_many(test_x).probabilities, fitted.route_many(test_x).probabilities
     )
     assert path.read_bytes()[:8] == b"LGROUTER"
-    assert int.from_bytes(path.read_bytes()[8:12], "little") == 1
+    assert int.from_bytes(path.read_bytes()[8:12], "little") == 2
+
+
+def _as_version_1(v2: bytes) -> bytes:
+    """A version-2 file rewritten in the version-1 layout: no analyzer or lexicon weight."""
+    import xxhash
+
+    def u32(at: int) -> int:
+        return int.from_bytes(v2[at : at + 4], "little")
+
+    at = 12
+    personas = u32(at)
+    at += 4
+    for _ in range(personas):
+        at += 4 + u32(at)  # id
+        keywords = u32(at)
+        at += 4
+        for _ in range(keywords):
+            at += 4 + u32(at)
+    at += 8  # max_query_bytes
+    at += 4 + 8 * u32(at)  # thresholds
+    at += 4 + 4  # default persona, hash bits
+    analyzer = at
+    assert v2[at : at + 12] == b"\x02\0\0\0\x04\0\0\0\0\0\0\0"  # char 2-4, no words
+    at += 20
+    buckets = int.from_bytes(v2[at : at + 8], "little")
+    at += 8 + 12 * buckets + 8  # buckets, idf, idf of unseen n-grams
+    tokens = u32(at)
+    at += 4
+    for _ in range(tokens):
+        at += 4 + u32(at)
+    at += 8 + 8 + 8 + 8  # embedding size, C, seed, temperature
+    assert v2[at : at + 8] == bytes(8)  # no confidence map
+    version = (1).to_bytes(4, "little")
+    body = v2[:8] + version + v2[12:analyzer] + v2[analyzer + 20 : at] + v2[at + 8 : -8]
+    return body + xxhash.xxh64_intdigest(body).to_bytes(8, "little")
+
+
+def test_version_1_files_still_load_with_the_version_1_features(
+    fitted: persona.Router, data: tuple, tmp_path: Path
+) -> None:
+    _, _, test_x, _ = data
+    path = tmp_path / "v1.bin"
+    path.write_bytes(_as_version_1(fitted.to_bytes()))
+    old = persona.Router.load(path)
+    assert (old.char_ngrams, old.word_ngrams, old.lexicon_weight) == ((2, 4), 0, 1.0)
+    np.testing.assert_array_equal(
+        old.route_many(test_x).probabilities, fitted.route_many(test_x).probabilities
+    )
+    # Saving writes the current version, identical to the model it was read from.
+    assert old.to_bytes() == fitted.to_bytes()
 
 
 def test_load_rejects_damaged_files(fitted: persona.Router, tmp_path: Path) -> None:
@@ -373,7 +585,7 @@ def test_load_rejects_damaged_files(fitted: persona.Router, tmp_path: Path) -> N
         b"not a router file": "magic",
         good[: len(good) // 2]: "truncated",
         good[:9]: "truncated",
-        good[:8] + (7).to_bytes(4, "little") + good[12:]: "version 7",
+        good[:8] + (7).to_bytes(4, "little") + good[12:]: "version 7; this build reads versions 1",
         good[:100] + bytes([good[100] ^ 1]) + good[101:]: "checksum",
     }
     for content, message in cases.items():
@@ -599,17 +811,24 @@ def test_default_router_routes_the_readme_example() -> None:
     assert "keyerror" in r.evidence.keywords["elro"]
 
 
-@pytest.mark.xfail(
-    reason="targets not met on the frozen test split: accuracy 0.848 (95 % CI 0.820-0.877), "
-    "ECE 0.079; the model is not tuned on test",
-    strict=True,
-)
-def test_default_router_meets_the_targets_on_the_frozen_test_split() -> None:
+def _frozen_test_evaluation() -> persona.Evaluation:
     rows = _rows(DATA / "persona_queries" / "test.jsonl")
-    ev = persona.Router.default().evaluate([r["text"] for r in rows], [r["label"] for r in rows])
-    assert ev.accuracy >= 0.90
+    return persona.Router.default().evaluate([r["text"] for r in rows], [r["label"] for r in rows])
+
+
+def test_default_router_meets_the_ece_and_interval_targets_on_the_frozen_test_split() -> None:
+    ev = _frozen_test_evaluation()
     assert ev.accuracy_ci[0] >= 0.85
     assert ev.ece <= 0.05
+
+
+@pytest.mark.xfail(
+    reason="accuracy target not met on the frozen test split: 0.888 (95 % CI 0.862-0.913) "
+    "against 0.90; the model is chosen by cross-validation on train, never tuned on test",
+    strict=True,
+)
+def test_default_router_meets_the_accuracy_target_on_the_frozen_test_split() -> None:
+    assert _frozen_test_evaluation().accuracy >= 0.90
 
 
 def test_crisis_stage_recall_and_false_alarms() -> None:

@@ -4,6 +4,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "lumengate/common/error.hpp"
@@ -124,6 +125,13 @@ py::tuple evidence_of(const Model& model, const RouteResult& r) {
     return py::make_tuple(keywords, py::tuple(ngrams), py::tuple(py::cast(r.crisis_phrases)));
 }
 
+Calibration calibration_method(const std::string& name, const std::string& field) {
+    if (name == "temperature") return Calibration::temperature;
+    if (name == "isotonic") return Calibration::isotonic;
+    throw InvalidArgument(field,
+                          "'" + name + "' is not supported; allowed: ['temperature', 'isotonic']");
+}
+
 std::shared_ptr<const Model> fitted(const Router& r) {
     auto m = r.model();
     if (!m->fitted()) {
@@ -174,11 +182,20 @@ void register_persona_router(py::module_& m) {
             "fit",
             [](Router& self, const py::sequence& queries, const Labels& labels,
                const py::object& keys, const py::object& embeddings, double c, std::uint64_t seed,
-               std::size_t calibration_folds, std::size_t max_iter, double tol) {
+               std::size_t calibration_folds, std::size_t max_iter, double tol,
+               std::pair<std::uint32_t, std::uint32_t> char_ngrams, std::uint32_t word_ngrams,
+               double lexicon_weight, const std::string& calibration) {
                 Inputs in;
                 fill_inputs(in, queries, keys, embeddings);
                 const auto y = label_view(labels);
-                const FitOptions options{c, seed, calibration_folds, max_iter, tol};
+                const FitOptions options{c,
+                                         seed,
+                                         calibration_folds,
+                                         max_iter,
+                                         tol,
+                                         {char_ngrams.first, char_ngrams.second, word_ngrams},
+                                         lexicon_weight,
+                                         calibration_method(calibration, "calibration")};
                 const auto base = self.model();
                 std::shared_ptr<const Model> next;
                 {
@@ -190,11 +207,14 @@ void register_persona_router(py::module_& m) {
             },
             "queries"_a, "labels"_a, "keys"_a = py::none(), "embeddings"_a = py::none(),
             "C"_a = 10.0, "seed"_a = 0, "calibration_folds"_a = 0, "max_iter"_a = 2000,
-            "tol"_a = 1e-8, "Fit on labelled queries (persona indices), then swap the model in.")
+            "tol"_a = 1e-8, "char_ngrams"_a = std::pair<std::uint32_t, std::uint32_t>{2, 4},
+            "word_ngrams"_a = 0, "lexicon_weight"_a = 1.0, "calibration"_a = "temperature",
+            "Fit on labelled queries (persona indices), then swap the model in.")
         .def(
             "calibrate",
             [](Router& self, const py::sequence& queries, const Labels& labels,
-               const py::object& keys, const py::object& embeddings) {
+               const py::object& keys, const py::object& embeddings, const std::string& method) {
+                const Calibration calibration = calibration_method(method, "method");
                 Inputs in;
                 fill_inputs(in, queries, keys, embeddings);
                 const auto y = label_view(labels);
@@ -203,18 +223,20 @@ void register_persona_router(py::module_& m) {
                 {
                     // As in fit: views of objects held for the whole call.
                     py::gil_scoped_release release;
-                    next = base->calibrate(in.q, y);
+                    next = base->calibrate(in.q, y, calibration);
                 }
                 const double temperature = next->temperature();
                 self.swap(std::move(next));
                 return temperature;
             },
             "queries"_a, "labels"_a, "keys"_a = py::none(), "embeddings"_a = py::none(),
-            "Fit the temperature on these (held-out) queries; returns it.")
+            "method"_a = "temperature",
+            "Fit the temperature (and for 'isotonic' the confidence map) on these (held-out) "
+            "queries; returns the temperature.")
         .def(
             "set_temperature",
             [](Router& self, double t) { self.swap(fitted(self)->with_temperature(t)); },
-            "temperature"_a, "Replace the calibration temperature.")
+            "temperature"_a, "Replace the calibration by this temperature alone.")
         .def(
             "set_abstain",
             [](Router& self, const std::vector<double>& thresholds, std::size_t default_persona) {
@@ -388,6 +410,21 @@ void register_persona_router(py::module_& m) {
         .def_property_readonly("key_vocabulary",
                                [](const Router& r) { return r.model()->key_vocabulary(); })
         .def_property_readonly("C", [](const Router& r) { return r.model()->c(); })
+        .def_property_readonly("char_ngrams",
+                               [](const Router& r) {
+                                   const auto& a = r.model()->analyzer();
+                                   return std::make_pair(a.char_min, a.char_max);
+                               })
+        .def_property_readonly("word_ngrams",
+                               [](const Router& r) { return r.model()->analyzer().word_max; })
+        .def_property_readonly("confidence_map",
+                               [](const Router& r) {
+                                   const auto model = r.model();
+                                   return std::make_pair(model->confidence_knots_x(),
+                                                         model->confidence_knots_y());
+                               })
+        .def_property_readonly("lexicon_weight",
+                               [](const Router& r) { return r.model()->lexicon_weight(); })
         .def_property_readonly("seed", [](const Router& r) { return r.model()->seed(); });
 
     m.def(
@@ -407,6 +444,24 @@ void register_persona_router(py::module_& m) {
     m.def(
         "crisis_lexicon", [] { return CrisisDetector::instance().phrases(); },
         "Every built-in crisis phrase, normalised.");
+    m.def(
+        "crisis_verdict",
+        [](std::string_view text) {
+            const auto& detector = CrisisDetector::instance();
+            const std::string normalized =
+                normalize_query(text, default_max_query_bytes * 1024, "text");
+            const CrisisVerdict v = detector.lexicon(normalized);
+            return std::make_tuple(v.strong, v.weak, v.framing, detector.model_score(normalized),
+                                   detector.detect(normalized));
+        },
+        "text"_a,
+        "The crisis stage's parts on text: (strong, weak, framing, model probability, fires).");
+    m.def(
+        "crisis_compact", [](std::string_view text) { return CrisisDetector::compact(text); },
+        "text"_a, "Normalised text as the crisis stage reads it (Hangul spacing removed).");
+    m.def(
+        "crisis_model_threshold", [] { return CrisisDetector::model_threshold(); },
+        "Probability at which the crisis stage's learned model fires.");
     m.def(
         "safe_response", [] { return CrisisDetector::safe_response(); },
         "The fixed safe-response text shown when crisis language is found.");

@@ -2,13 +2,14 @@
 
 The router reads a query through three feature sets, all in the native core: a lexicon stage
 (Aho-Corasick over each persona's Korean and English keywords; whole words for Latin script,
-substrings for Hangul, which attaches particles), hashed character n-grams of 2–4 code points
-per space-padded word with sublinear TF-IDF, and optionally the resonance key and dense
-embeddings given by the caller. Text is validated and NFC-normalised and case-folded first, so
-decomposed Hangul and capitals match. An L2-regularised multinomial logistic regression,
-fitted by a deterministic L-BFGS, scores the personas; a temperature calibrates the
-probabilities. A separate crisis stage runs before the model and cannot be calibrated or
-abstained away::
+substrings for Hangul, which attaches particles), hashed character n-grams of each
+space-padded word (2–4 code points unless ``fit`` says otherwise) and optionally word n-grams,
+with sublinear TF-IDF, and optionally the resonance key and dense embeddings given by the
+caller. Text is validated and NFC-normalised and case-folded first, so decomposed Hangul and
+capitals match. An L2-regularised multinomial logistic regression, fitted by a deterministic
+L-BFGS, scores the personas; a temperature, optionally followed by an isotonic map of the top
+probability, calibrates the probabilities. A separate crisis stage runs before the model and
+cannot be calibrated or abstained away::
 
     >>> from lumengate import persona
     >>> router = persona.Router.default()
@@ -59,7 +60,7 @@ __all__ = [
 
 _native = core.persona
 _DEFAULT_MODEL = "router_default.bin"
-_CALIBRATION_METHODS = ("temperature",)
+_CALIBRATION_METHODS = ("temperature", "isotonic")
 _SAFE_RESPONSE = str(_native.safe_response())
 
 
@@ -82,10 +83,13 @@ def safe_response() -> str:
 
 
 def crisis_phrases(text: str | bytes) -> list[str]:
-    """The built-in crisis phrases (normalised) that occur in ``text``; empty when none.
+    """Why the crisis stage fires on ``text``: the built-in phrases found (normalised, with
+    spaces between Hangul removed), the patterns matched (``"pattern: i … die"``) or, when only
+    its learned model fired, that model's probability (``"model: 0.91"``); empty when the stage
+    does not fire.
 
     >>> crisis_phrases("요즘 너무 힘들어서 죽고 싶어요")
-    ['죽고 싶']
+    ['죽고싶']
     >>> crisis_phrases("How do I kill a zombie process?")
     []
     """
@@ -486,6 +490,29 @@ class Router:
         return float(self._core.temperature)
 
     @property
+    def char_ngrams(self) -> tuple[int, int]:
+        """(min, max) code points of the char_wb n-grams the model was fitted with."""
+        low, high = self._core.char_ngrams
+        return int(low), int(high)
+
+    @property
+    def word_ngrams(self) -> int:
+        """Longest word n-gram of the model (0: no word features)."""
+        return int(self._core.word_ngrams)
+
+    @property
+    def lexicon_weight(self) -> float:
+        """Scale of the keyword columns."""
+        return float(self._core.lexicon_weight)
+
+    @property
+    def confidence_map(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Knots (top probability after the temperature, calibrated value) of the isotonic
+        confidence map; both empty when the calibration is a temperature alone."""
+        x, y = self._core.confidence_map
+        return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+    @property
     def max_query_bytes(self) -> int:
         return int(self._core.max_query_bytes)
 
@@ -553,15 +580,42 @@ class Router:
         resonance_keys: Sequence[object] | None = None,
         embeddings: npt.ArrayLike | None = None,
         calibration_folds: int = 0,
+        char_ngrams: tuple[int, int] = (2, 4),
+        word_ngrams: int = 0,
+        lexicon_weight: float = 1.0,
+        calibration: str = "temperature",
     ) -> Router:
         """Fit on labelled queries (labels are persona ids). The solver is deterministic, so
         the same data and seed give the same bytes from :meth:`to_bytes`; ``seed`` draws the
         folds when ``calibration_folds`` > 1, which also fits the temperature on the
-        out-of-fold logits. Returns ``self``."""
+        out-of-fold logits. ``char_ngrams`` is the (min, max) length in code points of the
+        char_wb n-grams; ``word_ngrams`` > 0 adds word n-grams of 1 to that many words (a word
+        being a run of letters, digits and ``_``), hashed into the same TF-IDF vector;
+        ``lexicon_weight`` scales the keyword columns. ``calibration`` (used when
+        ``calibration_folds`` > 1) is ``"temperature"`` or ``"isotonic"``: the temperature, then
+        an isotonic map of the top probability fitted on the same out-of-fold logits (see
+        :meth:`calibrate`). Returns ``self``."""
         texts = _texts(queries)
         y = self._labels(labels, len(texts))
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise invalid("seed", f"must be a whole number >= 0, got {seed!r}")
+        if (
+            not isinstance(char_ngrams, tuple)
+            or len(char_ngrams) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in char_ngrams)
+            or not 1 <= char_ngrams[0] <= char_ngrams[1] <= 8
+        ):
+            raise invalid(
+                "char_ngrams",
+                f"must be a (min, max) pair with 1 <= min <= max <= 8, got {char_ngrams!r}",
+            )
+        if isinstance(word_ngrams, bool) or word_ngrams not in (0, 1, 2, 3):
+            raise invalid("word_ngrams", f"must be 0 (none), 1, 2 or 3, got {word_ngrams!r}")
+        if calibration not in _CALIBRATION_METHODS:
+            raise invalid(
+                "calibration",
+                f"{calibration!r} is not supported; allowed: {list(_CALIBRATION_METHODS)}",
+            )
         self._core.fit(
             texts,
             y,
@@ -570,6 +624,10 @@ class Router:
             C=float(C),
             seed=seed,
             calibration_folds=calibration_folds,
+            char_ngrams=char_ngrams,
+            word_ngrams=word_ngrams,
+            lexicon_weight=float(lexicon_weight),
+            calibration=calibration,
         )
         return self
 
@@ -583,7 +641,11 @@ class Router:
         embeddings: npt.ArrayLike | None = None,
     ) -> float:
         """Fit the calibration on held-out labelled queries (not the fit data); returns the
-        temperature. Only ``method="temperature"`` exists."""
+        temperature. ``"temperature"`` divides the logits by the temperature minimising the
+        log-loss; ``"isotonic"`` then maps the top probability through an isotonic regression
+        of "the top persona is right" on it (scikit-learn's ``IsotonicRegression`` with
+        ``y_min=1/len(personas)``, ``y_max=1``) and rescales the other probabilities to keep
+        their proportions, never letting the runner-up overtake the top persona."""
         if method not in _CALIBRATION_METHODS:
             raise invalid(
                 "method", f"{method!r} is not supported; allowed: {list(_CALIBRATION_METHODS)}"
@@ -596,6 +658,7 @@ class Router:
                 y,
                 self._keys(resonance_keys, len(texts)),
                 _embeddings(embeddings, len(texts)),
+                method=method,
             )
         )
 
@@ -652,8 +715,8 @@ class Router:
         embeddings: npt.ArrayLike | None = None,
     ) -> Any:
         """The model's feature matrix as a ``scipy.sparse.csr_matrix`` (needs scipy): TF-IDF
-        n-gram columns, then per persona a keyword indicator and log1p(keyword count), then
-        key tokens, then embeddings."""
+        n-gram columns (character and word n-grams), then per persona a keyword indicator and
+        log1p(keyword count), both times ``lexicon_weight``, then key tokens, then embeddings."""
         import scipy.sparse  # type: ignore[import-untyped]
 
         texts = _texts(queries)

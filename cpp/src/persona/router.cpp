@@ -3,6 +3,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
+#include <utf8proc.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -22,12 +23,67 @@ namespace lumengate::persona {
 
 namespace detail {
 
-void for_each_ngram(std::string_view normalized,
-                    const std::function<void(std::string_view)>& on_ngram) {
+namespace {
+
+// Python's \w for str: letters, numbers and '_' (the word n-grams' token characters).
+bool is_word_char(char32_t cp) noexcept {
+    if (cp == U'_') return true;
+    switch (utf8proc_category(static_cast<utf8proc_int32_t>(cp))) {
+        case UTF8PROC_CATEGORY_LU:
+        case UTF8PROC_CATEGORY_LL:
+        case UTF8PROC_CATEGORY_LT:
+        case UTF8PROC_CATEGORY_LM:
+        case UTF8PROC_CATEGORY_LO:
+        case UTF8PROC_CATEGORY_ND:
+        case UTF8PROC_CATEGORY_NL:
+        case UTF8PROC_CATEGORY_NO:
+            return true;
+        default:
+            return false;
+    }
+}
+
+}  // namespace
+
+void check_analyzer(const Analyzer& a) {
+    if (a.char_min < 1 || a.char_min > a.char_max || a.char_max > 8) {
+        throw InvalidArgument("char_ngrams", "must satisfy 1 <= min <= max <= 8, got (" +
+                                                 std::to_string(a.char_min) + ", " +
+                                                 std::to_string(a.char_max) + ")");
+    }
+    if (a.word_max > 3) {
+        throw InvalidArgument("word_ngrams",
+                              "must be 0 (none), 1, 2 or 3, got " + std::to_string(a.word_max));
+    }
+}
+
+void for_each_ngram(std::string_view normalized, const Analyzer& analyzer,
+                    const std::function<void(std::string_view, std::uint32_t)>& on_term) {
     // One padded word at a time, exactly like scikit-learn's analyzer="char_wb": n-grams of
-    // 2–4 code points of " word ", a word shorter than n counted once as a whole.
-    std::string padded;
-    std::vector<std::size_t> offsets;
+    // char_min..char_max code points of " word ", a word shorter than n counted once whole.
+    // Buffers are per thread and reused, so routing does not allocate once warm.
+    thread_local std::string padded;
+    thread_local std::vector<std::size_t> offsets;
+    // The last word_max tokens, for word n-grams that span whitespace-separated words.
+    thread_local std::vector<std::string_view> recent;
+    thread_local std::string joined;
+    recent.clear();
+    const auto emit_words = [&](std::string_view token) {
+        if (recent.size() == analyzer.word_max) recent.erase(recent.begin());
+        recent.push_back(token);
+        for (std::size_t n = 1; n <= recent.size(); ++n) {
+            if (n == 1) {
+                on_term(token, word_bucket_of(token));
+                continue;
+            }
+            joined.clear();
+            for (std::size_t i = recent.size() - n; i < recent.size(); ++i) {
+                if (!joined.empty()) joined.push_back(' ');
+                joined.append(recent[i]);
+            }
+            on_term(joined, word_bucket_of(joined));
+        }
+    };
     std::size_t pos = 0;
     while (pos < normalized.size()) {
         std::size_t word_start = pos;
@@ -45,8 +101,9 @@ void for_each_ngram(std::string_view normalized,
             word_end = probe;
         }
         pos = word_end;
+        const std::string_view word = normalized.substr(word_start, word_end - word_start);
         padded.assign(1, ' ');
-        padded.append(normalized.substr(word_start, word_end - word_start));
+        padded.append(word);
         padded.push_back(' ');
         offsets.clear();
         for (std::size_t i = 0; i < padded.size(); ++i) {
@@ -55,14 +112,34 @@ void for_each_ngram(std::string_view normalized,
         const std::size_t length = offsets.size();
         offsets.push_back(padded.size());
         const std::string_view view(padded);
-        for (std::size_t n = 2; n <= 4; ++n) {
+        for (std::size_t n = analyzer.char_min; n <= analyzer.char_max; ++n) {
             if (length <= n) {
-                on_ngram(view);
+                on_term(view, bucket_of(view));
                 break;
             }
             for (std::size_t i = 0; i + n <= length; ++i) {
-                on_ngram(view.substr(offsets[i], offsets[i + n] - offsets[i]));
+                const std::string_view gram = view.substr(offsets[i], offsets[i + n] - offsets[i]);
+                on_term(gram, bucket_of(gram));
             }
+        }
+        if (analyzer.word_max == 0) continue;
+        // Word tokens inside this whitespace-separated word ("keyerror가" is one, "c++" is "c").
+        std::size_t t = 0;
+        while (t < word.size()) {
+            std::size_t after = t;
+            if (!is_word_char(assign::decode_utf8(word, after))) {
+                t = after;
+                continue;
+            }
+            std::size_t token_end = after;
+            while (token_end < word.size()) {
+                std::size_t probe = token_end;
+                if (!is_word_char(assign::decode_utf8(word, probe))) break;
+                token_end = probe;
+            }
+            // `word` views `normalized`, so the token views stay valid for the whole query.
+            emit_words(word.substr(t, token_end - t));
+            t = token_end;
         }
     }
 }
@@ -72,11 +149,17 @@ std::uint32_t bucket_of(std::string_view ngram) noexcept {
                                       (hash_buckets - 1U));
 }
 
-void bucket_counts(std::string_view normalized,
+std::uint32_t word_bucket_of(std::string_view words) noexcept {
+    return static_cast<std::uint32_t>(
+        XXH3_64bits_withSeed(words.data(), words.size(), word_hash_seed) & (hash_buckets - 1U));
+}
+
+void bucket_counts(std::string_view normalized, const Analyzer& analyzer,
                    std::vector<std::pair<std::uint32_t, std::uint32_t>>& out) {
     thread_local std::vector<std::uint32_t> hashes;
     hashes.clear();
-    for_each_ngram(normalized, [&](std::string_view g) { hashes.push_back(bucket_of(g)); });
+    for_each_ngram(normalized, analyzer,
+                   [&](std::string_view, std::uint32_t bucket) { hashes.push_back(bucket); });
     std::sort(hashes.begin(), hashes.end());
     out.clear();
     for (std::size_t i = 0; i < hashes.size();) {
@@ -96,6 +179,45 @@ void softmax(std::span<const double> z, double temperature, std::span<double> p)
         sum += p[k];
     }
     for (double& v : p) v /= sum;
+}
+
+void apply_confidence_map(std::span<const double> x, std::span<const double> y,
+                          std::span<double> p) noexcept {
+    if (x.empty() || p.size() < 2) return;
+    std::size_t top = 0;
+    for (std::size_t k = 1; k < p.size(); ++k) {
+        if (p[k] > p[top]) top = k;
+    }
+    double second = 0;
+    for (std::size_t k = 0; k < p.size(); ++k) {
+        if (k != top) second = std::max(second, p[k]);
+    }
+    const double p1 = p[top];
+    double c = 0;
+    if (p1 <= x.front()) {
+        c = y.front();
+    } else if (p1 >= x.back()) {
+        c = y.back();
+    } else {
+        // np.interp's formula, so the map equals scikit-learn's predict.
+        const auto j =
+            static_cast<std::size_t>(std::upper_bound(x.begin(), x.end(), p1) - x.begin()) - 1;
+        const double slope = (y[j + 1] - y[j]) / (x[j + 1] - x[j]);
+        c = slope * (p1 - x[j]) + y[j];
+    }
+    const double rest = 1.0 - p1;
+    if (rest <= 0) {
+        // Every other probability underflowed to 0: share what the map frees equally.
+        const double share = (1.0 - c) / static_cast<double>(p.size() - 1);
+        for (double& v : p) v = share;
+        p[top] = c;
+        return;
+    }
+    // Below this the rescaled runner-up would overtake the top persona.
+    c = std::max(c, second / (rest + second));
+    const double scale = (1.0 - c) / rest;
+    for (double& v : p) v *= scale;
+    p[top] = c;
 }
 
 void run_parallel(std::size_t n, std::size_t threads,
@@ -213,7 +335,7 @@ void Model::extract(std::string_view normalized, std::span<const std::string> ke
     out.index.clear();
     out.value.clear();
     thread_local std::vector<std::pair<std::uint32_t, std::uint32_t>> counts;
-    detail::bucket_counts(normalized, counts);
+    detail::bucket_counts(normalized, analyzer_, counts);
     // TF-IDF over every bucket (unseen ones with the largest idf) so the L2 norm matches a
     // vectorizer that knew the query's n-grams; only fitted columns carry weights.
     double norm2 = 0;
@@ -251,9 +373,9 @@ void Model::extract(std::string_view normalized, std::span<const std::string> ke
     for (std::size_t p = 0; p < personas; ++p) {
         if (hits[p] == 0) continue;
         out.index.push_back(base + static_cast<std::int32_t>(2 * p));
-        out.value.push_back(1.0);
+        out.value.push_back(lexicon_weight_);
         out.index.push_back(base + static_cast<std::int32_t>(2 * p + 1));
-        out.value.push_back(std::log1p(static_cast<double>(hits[p])));
+        out.value.push_back(lexicon_weight_ * std::log1p(static_cast<double>(hits[p])));
     }
     const auto key_base = base + static_cast<std::int32_t>(2 * personas);
     for (const std::string& token : key) {
@@ -283,6 +405,7 @@ void Model::finish(RouteResult& r, std::span<const double> logits, bool crisis) 
     const std::size_t k = personas_.size();
     r.probabilities.assign(k, 0.0);
     detail::softmax(logits, temperature_, r.probabilities);
+    detail::apply_confidence_map(confidence_x_, confidence_y_, r.probabilities);
     r.ranking.resize(k);
     std::iota(r.ranking.begin(), r.ranking.end(), std::size_t{0});
     std::stable_sort(r.ranking.begin(), r.ranking.end(), [&](std::size_t a, std::size_t b) {
@@ -388,8 +511,7 @@ RouteResult Model::route(std::string_view text, std::span<const std::string> key
     strongest.resize(keep);
     r.ngrams.resize(keep);
     std::vector<bool> named(keep, false);
-    detail::for_each_ngram(normalized, [&](std::string_view g) {
-        const std::uint32_t bucket = detail::bucket_of(g);
+    detail::for_each_ngram(normalized, analyzer_, [&](std::string_view g, std::uint32_t bucket) {
         for (std::size_t i = 0; i < keep; ++i) {
             if (!named[i] && strongest[i].second == bucket) {
                 named[i] = true;
@@ -487,6 +609,9 @@ std::shared_ptr<const Model> Model::with_temperature(double temperature) const {
     }
     auto copy = std::make_shared<Model>(*this);
     copy->temperature_ = temperature;
+    // A confidence map fitted for another temperature would no longer be calibrated.
+    copy->confidence_x_.clear();
+    copy->confidence_y_.clear();
     return copy;
 }
 

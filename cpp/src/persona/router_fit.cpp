@@ -172,6 +172,61 @@ double fit_temperature(std::span<const double> logits, std::span<const std::int3
     return std::exp(best.first);
 }
 
+void fit_confidence_map(std::span<const double> logits, std::span<const std::int32_t> labels,
+                        std::size_t classes, double temperature, std::vector<double>& x,
+                        std::vector<double>& y) {
+    const std::size_t n = labels.size();
+    std::vector<std::pair<double, double>> points(n);  // (confidence, 1 if the top is right)
+    std::vector<double> p(classes);
+    for (std::size_t i = 0; i < n; ++i) {
+        softmax(logits.subspan(i * classes, classes), temperature, p);
+        std::size_t top = 0;
+        for (std::size_t k = 1; k < classes; ++k) {
+            if (p[k] > p[top]) top = k;
+        }
+        points[i] = {p[top], top == static_cast<std::size_t>(labels[i]) ? 1.0 : 0.0};
+    }
+    std::sort(points.begin(), points.end());
+    // Pool equal confidences, then pool adjacent violators (weights = query counts).
+    std::vector<double> sum, weight;
+    x.clear();
+    for (const auto& [c, hit] : points) {
+        if (!x.empty() && x.back() == c) {
+            sum.back() += hit;
+            weight.back() += 1;
+        } else {
+            x.push_back(c);
+            sum.push_back(hit);
+            weight.push_back(1);
+        }
+    }
+    std::vector<double> block_sum, block_weight;
+    std::vector<std::size_t> block_end;  // one past the block's last unique confidence
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        block_sum.push_back(sum[i]);
+        block_weight.push_back(weight[i]);
+        block_end.push_back(i + 1);
+        while (block_sum.size() > 1) {
+            const std::size_t b = block_sum.size() - 1;
+            if (block_sum[b - 1] / block_weight[b - 1] < block_sum[b] / block_weight[b]) break;
+            block_sum[b - 1] += block_sum[b];
+            block_weight[b - 1] += block_weight[b];
+            block_end[b - 1] = block_end[b];
+            block_sum.pop_back();
+            block_weight.pop_back();
+            block_end.pop_back();
+        }
+    }
+    y.assign(x.size(), 0.0);
+    const double low = 1.0 / static_cast<double>(classes);
+    std::size_t begin = 0;
+    for (std::size_t b = 0; b < block_sum.size(); ++b) {
+        const double value = std::clamp(block_sum[b] / block_weight[b], low, 1.0);
+        for (std::size_t i = begin; i < block_end[b]; ++i) y[i] = value;
+        begin = block_end[b];
+    }
+}
+
 }  // namespace detail
 
 class ModelFitter {
@@ -183,15 +238,19 @@ class ModelFitter {
                                            const FitOptions& options) {
         auto m = std::make_shared<Model>(base);
         m->temperature_ = 1.0;
+        m->confidence_x_.clear();
+        m->confidence_y_.clear();
         m->c_ = options.c;
         m->seed_ = options.seed;
+        m->analyzer_ = options.analyzer;
+        m->lexicon_weight_ = options.lexicon_weight;
         m->embedding_dim_ = q.embeddings != nullptr ? q.embedding_dim : 0;
         // Vocabulary: buckets and resonance-key tokens seen in these rows, with their idf.
         std::map<std::uint32_t, std::uint32_t> df;
         std::set<std::string> tokens;
         std::vector<std::pair<std::uint32_t, std::uint32_t>> counts;
         for (const std::size_t i : rows) {
-            detail::bucket_counts(texts[i], counts);
+            detail::bucket_counts(texts[i], m->analyzer_, counts);
             for (const auto& entry : counts) ++df[entry.first];
             if (!q.keys.empty()) tokens.insert(q.keys[i].begin(), q.keys[i].end());
         }
@@ -288,6 +347,11 @@ std::shared_ptr<const Model> Model::fit(const Queries& q, std::span<const std::i
     if (!(options.c > 0 && std::isfinite(options.c))) {
         throw InvalidArgument("C", "must be a finite number > 0, got " + std::to_string(options.c));
     }
+    detail::check_analyzer(options.analyzer);
+    if (!(options.lexicon_weight >= 0 && std::isfinite(options.lexicon_weight))) {
+        throw InvalidArgument("lexicon_weight", "must be a finite number >= 0, got " +
+                                                    std::to_string(options.lexicon_weight));
+    }
     if (options.calibration_folds == 1 || options.calibration_folds > labels.size()) {
         throw InvalidArgument("calibration_folds",
                               "must be 0 (no calibration) or between 2 and the number of "
@@ -324,12 +388,17 @@ std::shared_ptr<const Model> Model::fit(const Queries& q, std::span<const std::i
             }
         }
         model->temperature_ = detail::fit_temperature(oof, labels, k);
+        if (options.calibration == Calibration::isotonic) {
+            detail::fit_confidence_map(oof, labels, k, model->temperature_, model->confidence_x_,
+                                       model->confidence_y_);
+        }
     }
     return model;
 }
 
 std::shared_ptr<const Model> Model::calibrate(const Queries& q,
-                                              std::span<const std::int32_t> labels) const {
+                                              std::span<const std::int32_t> labels,
+                                              Calibration method) const {
     validate_queries(q, labels.size());
     if (labels.empty())
         throw InvalidArgument("labels", "is empty; calibrate needs labelled queries");
@@ -341,7 +410,15 @@ std::shared_ptr<const Model> Model::calibrate(const Queries& q,
         }
     }
     const std::vector<double> z = logits(q);
-    return with_temperature(detail::fit_temperature(z, labels, personas_.size()));
+    const double t = detail::fit_temperature(z, labels, personas_.size());
+    auto copy = std::make_shared<Model>(*with_temperature(t));
+    copy->confidence_x_.clear();
+    copy->confidence_y_.clear();
+    if (method == Calibration::isotonic) {
+        detail::fit_confidence_map(z, labels, personas_.size(), t, copy->confidence_x_,
+                                   copy->confidence_y_);
+    }
+    return copy;
 }
 
 }  // namespace lumengate::persona

@@ -7,14 +7,16 @@
 
 #include "lumengate/common/error.hpp"
 #include "lumengate/persona/router.hpp"
+#include "lumengate/persona/router_detail.hpp"
 
 namespace lumengate::persona {
 
 // Layout (all integers little-endian, doubles as their IEEE-754 bits):
 //   "LGROUTER" | u32 version | payload | u64 XXH64(everything before it, seed 0)
-// The payload lists personas and keywords, the abstain settings, the n-gram vocabulary with
-// its idf, the resonance-key vocabulary, the embedding size, the fit options, the
-// temperature and finally weights and intercepts.
+// The payload lists personas and keywords, the abstain settings, the hash size, (since version
+// 2) the analyzer's n-gram ranges and the lexicon weight, the n-gram vocabulary with its idf, the
+// resonance-key vocabulary, the embedding size, the fit options, the temperature, (since version 2)
+// the isotonic confidence knots, and finally weights and intercepts.
 namespace {
 
 constexpr char kMagic[8] = {'L', 'G', 'R', 'O', 'U', 'T', 'E', 'R'};
@@ -102,6 +104,10 @@ std::string Model::serialize() const {
     for (const double t : thresholds_) w.f64(t);
     w.u32(static_cast<std::uint32_t>(default_persona_));
     w.u32(hash_bits);
+    w.u32(analyzer_.char_min);
+    w.u32(analyzer_.char_max);
+    w.u32(analyzer_.word_max);
+    w.f64(lexicon_weight_);
     w.u64(buckets_.size());
     for (const auto b : buckets_) w.u32(b);
     for (const double v : idf_) w.f64(v);
@@ -112,6 +118,9 @@ std::string Model::serialize() const {
     w.f64(c_);
     w.u64(seed_);
     w.f64(temperature_);
+    w.u64(confidence_x_.size());
+    for (const double v : confidence_x_) w.f64(v);
+    for (const double v : confidence_y_) w.f64(v);
     w.u64(weights_.size());
     for (const double v : weights_) w.f64(v);
     for (const double v : bias_) w.f64(v);
@@ -127,9 +136,9 @@ std::shared_ptr<const Model> Model::deserialize(std::string_view bytes) {
     }
     Reader r(bytes.substr(sizeof kMagic));
     const std::uint32_t version = r.u32("version");
-    if (version != router_format_version) {
+    if (version != 1 && version != router_format_version) {
         throw ParseError("data", "has format version " + std::to_string(version) +
-                                     "; this build reads version " +
+                                     "; this build reads versions 1 to " +
                                      std::to_string(router_format_version));
     }
     if (bytes.size() < sizeof kMagic + 12) {
@@ -160,6 +169,20 @@ std::shared_ptr<const Model> Model::deserialize(std::string_view bytes) {
     if (in.u32("hash bits") != hash_bits) {
         throw ParseError("data", "uses a different n-gram hash size than this build");
     }
+    if (version >= 2) {
+        m->analyzer_.char_min = in.u32("char_min");
+        m->analyzer_.char_max = in.u32("char_max");
+        m->analyzer_.word_max = in.u32("word_max");
+        m->lexicon_weight_ = in.f64("lexicon weight");
+        try {
+            detail::check_analyzer(m->analyzer_);
+        } catch (const InvalidArgument& e) {
+            throw ParseError("data", std::string("is corrupt: ") + e.what());
+        }
+        if (!(m->lexicon_weight_ >= 0 && std::isfinite(m->lexicon_weight_))) {
+            throw ParseError("data", "is corrupt: lexicon weight");
+        }
+    }
     const std::size_t buckets = in.count("bucket", 12);
     m->buckets_.resize(buckets);
     m->idf_.resize(buckets);
@@ -175,6 +198,19 @@ std::shared_ptr<const Model> Model::deserialize(std::string_view bytes) {
     m->c_ = in.f64("C");
     m->seed_ = in.u64("seed");
     m->temperature_ = in.f64("temperature");
+    if (version >= 2) {
+        const std::size_t knots = in.count("confidence knot", 16);
+        m->confidence_x_.resize(knots);
+        m->confidence_y_.resize(knots);
+        for (double& v : m->confidence_x_) v = in.f64("confidence knot");
+        for (double& v : m->confidence_y_) v = in.f64("confidence value");
+        for (std::size_t i = 0; i < knots; ++i) {
+            if (!(m->confidence_y_[i] >= 0 && m->confidence_y_[i] <= 1) ||
+                (i > 0 && !(m->confidence_x_[i] > m->confidence_x_[i - 1]))) {
+                throw ParseError("data", "is corrupt: confidence map");
+            }
+        }
+    }
     const std::size_t weights = in.count("weight", 8);
     if (weights != m->feature_count() * m->personas()) {
         throw ParseError("data", "is corrupt: " + std::to_string(weights) + " weights for " +

@@ -1,9 +1,9 @@
 #pragma once
 // The persona router: a lexicon stage (Aho-Corasick over each persona's keywords), hashed
-// character n-grams with TF-IDF, optional resonance-key and dense-embedding features, and an
-// L2-regularised multinomial logistic regression with temperature calibration. A fitted Model
-// is immutable; Router holds it through an atomically swapped shared pointer so routing threads
-// always see one whole model.
+// character and word n-grams with TF-IDF, optional resonance-key and dense-embedding features, and
+// an L2-regularised multinomial logistic regression calibrated by a temperature, optionally
+// followed by an isotonic map of the top probability. A fitted Model is immutable; Router holds
+// it through an atomically swapped shared pointer so routing threads always see one whole model.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -19,19 +19,38 @@ namespace lumengate::persona {
 
 inline constexpr std::uint32_t hash_bits = 18;
 inline constexpr std::uint32_t hash_buckets = 1U << hash_bits;
-inline constexpr std::uint32_t router_format_version = 1;
+// Version 2 stores the analyzer and the lexicon weight; version 1 files (character n-grams of
+// 2–4, no word n-grams, lexicon weight 1) still load.
+inline constexpr std::uint32_t router_format_version = 2;
+
+// How a normalised query becomes hashed n-gram terms: character n-grams of char_min..char_max
+// code points of each space-padded word (scikit-learn's char_wb), and word n-grams of
+// 1..word_max words (0: none), a word being a maximal run of letters, digits and '_'.
+struct Analyzer {
+    std::uint32_t char_min = 2;
+    std::uint32_t char_max = 4;
+    std::uint32_t word_max = 0;
+    friend bool operator==(const Analyzer&, const Analyzer&) = default;
+};
 
 struct PersonaSpec {
     std::string id;
     std::vector<std::string> keywords;  // Korean and English words and phrases
 };
 
+// How probabilities are calibrated: a temperature alone, or a temperature followed by an
+// isotonic map of the top-label confidence (the other probabilities rescaled to sum to 1).
+enum class Calibration : std::uint32_t { temperature = 0, isotonic = 1 };
+
 struct FitOptions {
     double c = 10.0;  // inverse L2 strength, as scikit-learn's C
     std::uint64_t seed = 0;
-    std::size_t calibration_folds = 0;  // > 1: fit the temperature on out-of-fold logits
+    std::size_t calibration_folds = 0;  // > 1: fit the calibration on out-of-fold logits
     std::size_t max_iter = 2000;
     double tol = 1e-8;  // on the largest gradient component of the mean loss
+    Analyzer analyzer{};
+    double lexicon_weight = 1.0;  // scale of the lexicon columns against the unit-norm TF-IDF
+    Calibration calibration = Calibration::temperature;
 };
 
 // Rows of a sparse feature matrix (CSR) in the model's feature layout.
@@ -98,15 +117,27 @@ class Model {
         return key_vocab_;
     }
     [[nodiscard]] double c() const noexcept { return c_; }
+    [[nodiscard]] const Analyzer& analyzer() const noexcept { return analyzer_; }
+    [[nodiscard]] double lexicon_weight() const noexcept { return lexicon_weight_; }
     [[nodiscard]] std::uint64_t seed() const noexcept { return seed_; }
 
     // Fits on labelled queries (labels are persona indices); deterministic for the options.
     [[nodiscard]] std::shared_ptr<const Model> fit(const Queries& queries,
                                                    std::span<const std::int32_t> labels,
                                                    const FitOptions& options) const;
-    // A copy with the temperature minimising the NLL of `labels` under this model's logits.
+    // A copy with the temperature minimising the NLL of `labels` under this model's logits,
+    // and for Calibration::isotonic the confidence map fitted on the same queries.
     [[nodiscard]] std::shared_ptr<const Model> calibrate(
-        const Queries& queries, std::span<const std::int32_t> labels) const;
+        const Queries& queries, std::span<const std::int32_t> labels,
+        Calibration method = Calibration::temperature) const;
+    // Knots of the isotonic confidence map (ascending confidence, calibrated value); empty
+    // when the calibration is a temperature alone.
+    [[nodiscard]] const std::vector<double>& confidence_knots_x() const noexcept {
+        return confidence_x_;
+    }
+    [[nodiscard]] const std::vector<double>& confidence_knots_y() const noexcept {
+        return confidence_y_;
+    }
     [[nodiscard]] std::shared_ptr<const Model> with_temperature(double temperature) const;
     [[nodiscard]] std::shared_ptr<const Model> with_abstain(std::vector<double> thresholds,
                                                             std::size_t default_persona) const;
@@ -145,6 +176,8 @@ class Model {
     std::size_t max_query_bytes_ = 0;
     std::vector<double> thresholds_;
     std::size_t default_persona_ = 0;
+    Analyzer analyzer_{};
+    double lexicon_weight_ = 1.0;
     std::vector<std::uint32_t> buckets_;  // n-gram buckets seen in fit, ascending
     std::vector<double> idf_;             // per seen bucket
     double idf_unseen_ = 1;
@@ -153,6 +186,7 @@ class Model {
     double c_ = 0;
     std::uint64_t seed_ = 0;
     double temperature_ = 1;
+    std::vector<double> confidence_x_, confidence_y_;
     std::vector<double> weights_;  // feature-major: features × personas
     std::vector<double> bias_;
 

@@ -12,13 +12,19 @@
 
 namespace lumengate::persona::detail {
 
-// Calls on_ngram for every char_wb n-gram (2–4 code points of each space-padded word).
-void for_each_ngram(std::string_view normalized,
-                    const std::function<void(std::string_view)>& on_ngram);
+// Calls on_term(term, bucket) for every term of the analyzer, in one pass over the words:
+// first each word's char_wb n-grams, then the word n-grams ending at that word. Word n-grams
+// are hashed with their own seed, so "ab" the word and "ab" inside a word are two terms.
+void for_each_ngram(std::string_view normalized, const Analyzer& analyzer,
+                    const std::function<void(std::string_view, std::uint32_t)>& on_term);
 std::uint32_t bucket_of(std::string_view ngram) noexcept;
+std::uint32_t word_bucket_of(std::string_view words) noexcept;
+inline constexpr std::uint64_t word_hash_seed = 1;
 // (bucket, count) pairs of a normalised query, ascending by bucket.
-void bucket_counts(std::string_view normalized,
+void bucket_counts(std::string_view normalized, const Analyzer& analyzer,
                    std::vector<std::pair<std::uint32_t, std::uint32_t>>& out);
+// Rejects an analyzer outside 1 <= char_min <= char_max <= 8, word_max <= 3.
+void check_analyzer(const Analyzer& analyzer);
 void softmax(std::span<const double> z, double temperature, std::span<double> p);
 void run_parallel(std::size_t n, std::size_t threads,
                   const std::function<void(std::size_t, std::size_t)>& body);
@@ -32,5 +38,18 @@ std::vector<double> fit_logistic(const Csr& x, std::span<const std::int32_t> lab
 // The temperature T minimising the mean NLL of softmax(logits / T).
 double fit_temperature(std::span<const double> logits, std::span<const std::int32_t> labels,
                        std::size_t classes);
+
+// Isotonic (pool-adjacent-violators) regression of "the top label is right" on the top-label
+// confidence of softmax(logits / temperature), as scikit-learn's IsotonicRegression(y_min=
+// 1/classes, y_max=1): equal confidences are pooled first. Returns ascending knots x and y.
+void fit_confidence_map(std::span<const double> logits, std::span<const std::int32_t> labels,
+                        std::size_t classes, double temperature, std::vector<double>& x,
+                        std::vector<double>& y);
+
+// Applies the map to calibrated probabilities in place: the top one becomes the interpolated
+// knot value (clamped at the ends, and never below the second so the ranking holds), the
+// others are rescaled to keep their proportions and the sum of 1.
+void apply_confidence_map(std::span<const double> x, std::span<const double> y,
+                          std::span<double> p) noexcept;
 
 }  // namespace lumengate::persona::detail
