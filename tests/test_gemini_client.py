@@ -27,6 +27,7 @@ from lumengate import gemini
 from lumengate._native import core
 from lumengate.errors import (
     Cancelled,
+    CircuitOpen,
     ClientError,
     GeminiError,
     IncompleteStream,
@@ -45,6 +46,8 @@ T = TypeVar("T")
 
 # Millisecond-scale deadlines keep the fault tests fast; generous enough for a loaded machine.
 FAST = gemini.Timeouts(connect=2, first_byte=2, idle=2, total=10)
+# The fault tests look at one attempt; the retry tests pass their own policies.
+NO_RETRY = gemini.RetryPolicy(max_attempts=1)
 
 
 def _load_wire_cases() -> ModuleType:
@@ -104,12 +107,14 @@ def run(main: Callable[[], Awaitable[T]]) -> T:
 
 def _client(fake: FakeGemini, **kwargs: Any) -> gemini.Client:
     kwargs.setdefault("timeout", FAST)
+    kwargs.setdefault("retry", NO_RETRY)
     ca = fake.ca_path if fake.tls else None
     return gemini.Client(api_key=KEY, base_url=fake.url, ca_file=ca, **kwargs)
 
 
 def _blocking(fake: FakeGemini, **kwargs: Any) -> gemini.BlockingClient:
     kwargs.setdefault("timeout", FAST)
+    kwargs.setdefault("retry", NO_RETRY)
     ca = fake.ca_path if fake.tls else None
     return gemini.BlockingClient(api_key=KEY, base_url=fake.url, ca_file=ca, **kwargs)
 
@@ -369,7 +374,7 @@ def test_untrusted_certificate_fails_without_the_test_ca() -> None:
 def test_connection_refused_is_a_clear_error() -> None:
     with FakeGemini() as fake:
         url = fake.url  # the port is free again once the server stops
-    with gemini.BlockingClient(api_key=KEY, base_url=url, timeout=FAST) as client:
+    with gemini.BlockingClient(api_key=KEY, base_url=url, timeout=FAST, retry=NO_RETRY) as client:
         with pytest.raises(GeminiError, match=r"cannot connect to 127\.0\.0\.1") as caught:
             client.generate_content(MODEL, "hello")
     assert caught.value.status == 0
@@ -748,8 +753,20 @@ def test_a_client_from_before_fork_fails_clearly_in_the_child(fake_gemini: FakeG
         ({"base_url": "ftp://example.com"}, "base_url"),
         ({"timeout": 5}, "timeout"),
         ({"ca_file": "/nonexistent/ca.pem"}, "ca_file"),
+        ({"retry": 3}, "retry"),
+        ({"limits": {"rpm": 10}}, "limits"),
+        ({"prices": {"gemini-2.5-flash": {"input": 1, "output": 2}}}, "prices"),
     ],
-    ids=["no-connections", "plain-http-remote", "ftp", "timeout-number", "missing-ca"],
+    ids=[
+        "no-connections",
+        "plain-http-remote",
+        "ftp",
+        "timeout-number",
+        "missing-ca",
+        "retry-number",
+        "limits-dict",
+        "prices-dict",
+    ],
 )
 def test_bad_arguments_name_the_field(kwargs: dict[str, Any], field: str) -> None:
     kwargs.setdefault("base_url", "https://example.com")
@@ -775,3 +792,319 @@ def test_the_key_never_shows_in_reprs(fake_gemini: FakeGemini) -> None:
     with _blocking(fake_gemini) as client:
         assert KEY not in repr(client)
         assert fake_gemini.url in repr(client)
+
+
+# ------------------------------------------------------------------------ retries
+
+
+def _quick_retry(**kwargs: Any) -> gemini.RetryPolicy:
+    kwargs.setdefault("initial_delay_s", 0.01)
+    kwargs.setdefault("max_delay_s", 0.05)
+    return gemini.RetryPolicy(**kwargs)
+
+
+@pytest.mark.parametrize("code", [408, 429, 500, 502, 503, 504])
+def test_retryable_statuses_are_retried_until_an_answer(fake: FakeGemini, code: int) -> None:
+    fake.script(Fault.status(code), times=2)
+    with _blocking(fake, retry=_quick_retry()) as client:
+        reply = client.generate_content(MODEL, "hello")
+        stats = client.stats()
+    assert reply.text
+    hits = [r for r in fake.requests if r.endpoint == "generateContent"]
+    assert len(hits) == 3
+    # Every attempt sends the same bytes.
+    assert len({r.body for r in hits}) == 1
+    assert (stats["requests"], stats["retries"], stats["attempts"]) == (1, 2, 3)
+
+
+@pytest.mark.parametrize("code", [400, 401, 403, 404])
+def test_caller_errors_are_never_retried(fake_gemini: FakeGemini, code: int) -> None:
+    fake_gemini.script(Fault.status(code))
+    with (
+        _blocking(fake_gemini, retry=_quick_retry()) as client,
+        pytest.raises(GeminiError) as caught,
+    ):
+        client.generate_content(MODEL, "hello")
+    assert caught.value.status == code
+    assert len(fake_gemini.requests) == 1
+
+
+def test_attempts_are_capped_and_the_last_error_is_raised(fake_gemini: FakeGemini) -> None:
+    fake_gemini.script(Fault.status(503, "still down"), times=10)
+    with _blocking(fake_gemini, retry=_quick_retry(max_attempts=3)) as client:
+        with pytest.raises(ServerError, match="still down") as caught:
+            client.generate_content(MODEL, "hello")
+        assert client.stats()["retries"] == 2
+    assert caught.value.status == 503
+    assert len(fake_gemini.requests) == 3
+
+
+def test_the_servers_retry_delay_is_a_lower_bound(fake_gemini: FakeGemini) -> None:
+    fake_gemini.script(Fault.status(429, retry_delay=0.3))
+    with _blocking(fake_gemini, retry=_quick_retry()) as client:
+        client.generate_content(MODEL, "hello")
+    first, second = fake_gemini.requests
+    assert second.arrived - first.arrived >= 0.3
+
+
+def test_retry_after_header_is_a_lower_bound(fake_gemini: FakeGemini) -> None:
+    fake_gemini.script(Fault.status(503, retry_after=1))
+    with _blocking(fake_gemini, retry=_quick_retry()) as client:
+        client.generate_content(MODEL, "hello")
+    first, second = fake_gemini.requests
+    assert second.arrived - first.arrived >= 1.0
+
+
+def test_a_delay_past_the_budget_gives_up_at_once(fake_gemini: FakeGemini) -> None:
+    fake_gemini.script(Fault.status(429, retry_delay=30))
+    with _blocking(fake_gemini, retry=_quick_retry(budget_s=5)) as client:
+        started = time.monotonic()
+        with pytest.raises(RateLimited) as caught:
+            client.generate_content(MODEL, "hello")
+    assert time.monotonic() - started < 5
+    assert caught.value.retry_delay == 30
+    assert len(fake_gemini.requests) == 1
+
+
+def test_connection_failures_are_retried(fake_gemini: FakeGemini) -> None:
+    fake_gemini.script(Fault.close(), Fault.reset(after_bytes=5))
+    with _blocking(fake_gemini, retry=_quick_retry()) as client:
+        assert client.generate_content(MODEL, "hello").text
+    assert len(fake_gemini.requests) == 3
+
+
+def test_connection_failures_are_not_retried_when_switched_off(fake_gemini: FakeGemini) -> None:
+    fake_gemini.script(Fault.close())
+    policy = _quick_retry(retry_connection_errors=False)
+    with _blocking(fake_gemini, retry=policy) as client, pytest.raises(GeminiError):
+        client.generate_content(MODEL, "hello")
+    assert len(fake_gemini.requests) == 1
+
+
+def test_a_timed_out_attempt_is_retried_within_the_total_deadline(
+    fake_gemini: FakeGemini,
+) -> None:
+    fake_gemini.script(Reply.text("late", latency=1.0))
+    timeout = gemini.Timeouts(connect=2, first_byte=0.2, idle=2, total=10)
+    with _blocking(fake_gemini, retry=_quick_retry(), timeout=timeout) as client:
+        assert client.generate_content(MODEL, "hello").text != "late"
+    assert len(fake_gemini.requests) == 2
+
+
+def test_the_total_deadline_bounds_every_retry(fake_gemini: FakeGemini) -> None:
+    fake_gemini.script(Fault.status(503), times=100)
+    timeout = gemini.Timeouts(connect=2, first_byte=2, idle=2, total=0.5)
+    policy = _quick_retry(max_attempts=100, initial_delay_s=0.05, max_delay_s=0.05)
+    with _blocking(fake_gemini, retry=policy, timeout=timeout) as client:
+        started = time.monotonic()
+        with pytest.raises(ServerError):
+            client.generate_content(MODEL, "hello")
+    assert time.monotonic() - started < 2
+    assert 2 <= len(fake_gemini.requests) < 100
+
+
+def test_certificate_failures_are_not_retried() -> None:
+    with FakeGemini(tls=True) as fake:
+        with gemini.BlockingClient(
+            api_key=KEY, base_url=fake.url, timeout=FAST, retry=_quick_retry()
+        ) as client:
+            with pytest.raises(GeminiError, match="certificate verification failed"):
+                client.generate_content(MODEL, "hello")
+            stats = client.stats()
+    assert stats["retries"] == 0 and stats["connections_opened"] == 1
+
+
+def test_a_stream_is_retried_before_it_starts(fake: FakeGemini) -> None:
+    fake.script(Fault.status(503), endpoint="streamGenerateContent")
+    fake.script(Reply.stream(["Hel", "lo"]), endpoint="streamGenerateContent")
+    seen: list[str] = []
+    _stream(fake, seen, retry=_quick_retry())
+    assert "".join(seen) == "Hello"
+    assert len(fake.requests) == 2
+
+
+def test_a_stream_that_delivered_a_chunk_is_never_retried(fake_gemini: FakeGemini) -> None:
+    fake_gemini.script(Fault.stream_error(["Hel"], code=503))
+    seen: list[str] = []
+    with pytest.raises(ServerError):
+        _stream(fake_gemini, seen, retry=_quick_retry())
+    assert seen == ["Hel"]
+    assert len(fake_gemini.requests) == 1
+
+
+def test_cancelling_during_the_backoff_ends_the_request(fake_gemini: FakeGemini) -> None:
+    # The server asks for 20 s, so the request is surely waiting when it is cancelled.
+    fake_gemini.script(Fault.status(429, retry_delay=20))
+    timeout = gemini.Timeouts(connect=2, first_byte=2, idle=2, total=60)
+
+    async def main() -> dict[str, int]:
+        async with _client(fake_gemini, retry=_quick_retry(), timeout=timeout) as client:
+            task = asyncio.ensure_future(client.generate_content(MODEL, "hello"))
+            while not fake_gemini.requests:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            for _ in range(100):
+                if client.stats()["cancelled"]:
+                    break
+                await asyncio.sleep(0.01)
+            return client.stats()
+
+    stats = run(main)
+    assert stats["cancelled"] == 1
+    assert len(fake_gemini.requests) == 1
+
+
+def test_jitter_differs_between_requests_and_stays_under_the_cap(
+    fake_gemini: FakeGemini,
+) -> None:
+    fake_gemini.script(Fault.status(503), times=8)
+    policy = _quick_retry(initial_delay_s=0.2, max_delay_s=0.2)
+
+    async def main() -> None:
+        async with _client(fake_gemini, retry=policy) as client:
+            await asyncio.gather(*(client.generate_content(MODEL, f"q{i}") for i in range(8)))
+
+    run(main)
+    first: dict[str, float] = {}
+    gaps = []
+    for request in fake_gemini.requests:
+        text = request.json["contents"][0]["parts"][0]["text"]
+        if text in first:
+            gaps.append(request.arrived - first[text])
+        else:
+            first[text] = request.arrived
+    assert len(gaps) == 8
+    assert max(gaps) < 0.2 + 0.15
+    assert len({round(g, 3) for g in gaps}) > 1
+
+
+# ------------------------------------------------------------------------ limits and breaker
+
+
+def test_max_concurrent_caps_requests_in_flight(fake_gemini: FakeGemini) -> None:
+    fake_gemini.script(Reply.text("slow", latency=0.2), times=6)
+    limits = gemini.Limits(max_concurrent=2, breaker_failures=0)
+
+    async def main() -> dict[str, int]:
+        async with _client(fake_gemini, limits=limits) as client:
+            await asyncio.gather(*(client.generate_content(MODEL, "hi") for _ in range(6)))
+            return client.limit_counters()
+
+    counters = run(main)
+    arrivals = sorted(r.arrived for r in fake_gemini.requests)
+    # At most two at a time: the third arrives only after the first answer (0.2 s later).
+    assert arrivals[2] - arrivals[0] >= 0.15
+    assert arrivals[4] - arrivals[2] >= 0.15
+    assert counters["limiter_admitted"] == 6
+    assert counters["limiter_concurrency_waits"] >= 1
+
+
+def test_rpm_makes_the_request_past_a_minutes_allowance_wait(fake_gemini: FakeGemini) -> None:
+    limits = gemini.Limits(rpm=120, breaker_failures=0)
+    with _blocking(fake_gemini, limits=limits) as client:
+        for _ in range(120):
+            client.count_tokens(MODEL, "hi")
+        started = time.monotonic()
+        client.count_tokens(MODEL, "hi")
+        waited = time.monotonic() - started
+        counters = client.limit_counters()
+    # The bucket holds 120 and refills at 2 per second: the 121st waits for about 0.5 s,
+    # less whatever refilled while the first 120 ran.
+    assert waited >= 0.5 - (fake_gemini.requests[-2].arrived - fake_gemini.requests[0].arrived)
+    assert counters["limiter_rate_waits"] >= 1
+
+
+def test_a_request_above_the_whole_tpm_is_refused(fake_gemini: FakeGemini) -> None:
+    limits = gemini.Limits(tpm=10, breaker_failures=0)
+    with _blocking(fake_gemini, limits=limits) as client:
+        with pytest.raises(InvalidArgument, match="tpm"):
+            client.generate_content(MODEL, "word " * 50)
+    assert fake_gemini.requests == ()
+
+
+def test_tpm_is_corrected_by_the_reported_usage(fake_gemini: FakeGemini) -> None:
+    limits = gemini.Limits(tpm=100_000, breaker_failures=0)
+    with _blocking(fake_gemini, limits=limits) as client:
+        reply = client.generate_content(MODEL, "how are you today")
+        counters = client.limit_counters()
+    assert reply.usage is not None and reply.usage.prompt_token_count > 0
+    assert counters["limiter_token_corrections"] == 1
+
+
+def test_the_breaker_opens_after_consecutive_failures_and_probes(fake_gemini: FakeGemini) -> None:
+    limits = gemini.Limits(breaker_failures=2, breaker_reset_s=0.3)
+    fake_gemini.script(Fault.status(503), times=2)
+    with _blocking(fake_gemini, limits=limits) as client:
+        for _ in range(2):
+            with pytest.raises(ServerError):
+                client.generate_content(MODEL, "hello")
+        with pytest.raises(CircuitOpen, match="2 consecutive failures"):
+            client.generate_content(MODEL, "hello")
+        assert len(fake_gemini.requests) == 2
+        time.sleep(0.35)
+        assert client.generate_content(MODEL, "hello").text  # the probe closes it
+        assert client.generate_content(MODEL, "hello").text
+        counters = client.limit_counters()
+    assert counters["breaker_opens"] == 1
+    assert counters["breaker_rejections"] == 1
+    assert counters["breaker_closes"] == 1
+
+
+def test_caller_errors_do_not_open_the_breaker(fake_gemini: FakeGemini) -> None:
+    limits = gemini.Limits(breaker_failures=2, breaker_reset_s=30)
+    fake_gemini.script(Fault.status(400), times=3)
+    with _blocking(fake_gemini, limits=limits) as client:
+        for _ in range(3):
+            with pytest.raises(ClientError):
+                client.generate_content(MODEL, "hello")
+        assert client.generate_content(MODEL, "hello").text
+
+
+# ------------------------------------------------------------------------ usage and cost
+
+
+def test_usage_and_cost_add_up_per_model(fake: FakeGemini) -> None:
+    prices = gemini.PriceTable.from_dict(
+        {MODEL: {"input": 0.30, "output": 2.50}, "gemini-2.5-pro": {"input": 1.25, "output": 10}}
+    )
+    replies: list[gemini.GenerateContentResponse] = []
+
+    async def main() -> dict[str, gemini.ModelUsage]:
+        async with _client(fake, prices=prices) as client:
+            replies.append(await client.generate_content(MODEL, "hello there"))
+            replies.append(await client.generate_content("models/gemini-2.5-pro", "plan my week"))
+            last = None
+            async for chunk in client.stream_generate_content(MODEL, "tell me a story"):
+                last = chunk
+            assert last is not None
+            replies.append(last)
+            return client.usage()
+
+    usage = run(main)
+    assert set(usage) == {MODEL, "gemini-2.5-pro"}
+    flash = [replies[0].usage, replies[2].usage]
+    assert all(u is not None for u in flash)
+    assert usage[MODEL].requests == 2
+    assert usage[MODEL].prompt_tokens == sum(u.prompt_token_count for u in flash if u)
+    assert usage[MODEL].total_tokens == sum(u.total_token_count for u in flash if u)
+    expected = sum(prices.cost(u, MODEL) for u in flash if u)
+    assert usage[MODEL].cost_usd == pytest.approx(expected, rel=1e-12)
+    pro = replies[1].usage
+    assert pro is not None
+    assert usage["gemini-2.5-pro"].cost_usd == pytest.approx(prices.cost(pro, "gemini-2.5-pro"))
+
+
+def test_usage_without_prices_has_no_cost_and_a_missing_price_is_named(
+    fake_gemini: FakeGemini,
+) -> None:
+    with _blocking(fake_gemini) as client:
+        client.generate_content(MODEL, "hello")
+        assert client.usage()[MODEL].cost_usd is None
+    prices = gemini.PriceTable.from_dict({"gemini-2.5-pro": {"input": 1, "output": 2}})
+    with _blocking(fake_gemini, prices=prices) as client:
+        client.generate_content(MODEL, "hello")
+        with pytest.raises(InvalidArgument, match=r"gemini-2\.5-flash"):
+            client.usage()

@@ -1,3 +1,4 @@
+#include "lumengate/gemini/policy.hpp"
 #include "lumengate/gemini/transport.hpp"
 #include "pybind.hpp"
 
@@ -99,7 +100,7 @@ void register_gemini(py::module_& m) {
             [](Transport& transport, std::string scheme, std::string host, std::uint16_t port,
                std::string method, std::string target, gemini::Headers headers,
                const py::bytes& body, bool stream, double connect, double first_byte, double idle,
-               double total) {
+               double total, const py::object& retry, std::uint64_t retry_seed) {
                 gemini::Request request;
                 request.scheme = std::move(scheme);
                 request.host = std::move(host);
@@ -110,14 +111,19 @@ void register_gemini(py::module_& m) {
                 request.body = std::string(body);
                 request.stream = stream;
                 request.timeouts = {connect, first_byte, idle, total};
+                if (!retry.is_none()) request.retry = retry_policy(retry);
+                request.retry_seed = retry_seed;
                 // Every Python object was read above; the transport only takes a lock-free
                 // post onto its I/O thread.
                 py::gil_scoped_release release;
                 return transport.submit(std::move(request));
             },
             "scheme"_a, "host"_a, "port"_a, "method"_a, "target"_a, "headers"_a, "body"_a,
-            "stream"_a, "connect"_a, "first_byte"_a, "idle"_a, "total"_a,
-            "Send one request; returns its id. Its events arrive through drain or wait.")
+            "stream"_a, "connect"_a, "first_byte"_a, "idle"_a, "total"_a, "retry"_a = py::none(),
+            "retry_seed"_a = 0,
+            "Send one request; returns its id. Its events arrive through drain or wait. With a "
+            "gemini.RetryPolicy as `retry`, retryable outcomes are retried natively (jitter "
+            "seeded by retry_seed) and only the last one is delivered.")
         .def("cancel", &Transport::cancel, "request_id"_a, py::call_guard<py::gil_scoped_release>(),
              "Abort a running request; it ends with a 'cancelled' failure event.")
         .def("consumed", &Transport::consumed, "request_id"_a, "count"_a,

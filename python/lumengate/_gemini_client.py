@@ -12,15 +12,18 @@ from __future__ import annotations
 import asyncio
 import collections
 import ipaddress
+import json
 import logging
 import math
+import os
 import threading
+import time
 import urllib.request
 import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from lumengate._gemini_models import (
@@ -30,7 +33,9 @@ from lumengate._gemini_models import (
     EmbedContentResponse,
     GenerateContentResponse,
     Model,
+    PriceTable,
     StreamDecoder,
+    UsageMetadata,
     WireRequest,
     build_batch_embed_contents,
     build_count_tokens,
@@ -45,19 +50,26 @@ from lumengate._gemini_models import (
     parse_list_models,
     resolve_api_key,
 )
+from lumengate._gemini_policy import Limits, RetryPolicy
 from lumengate._native import core
 from lumengate.errors import (
     Cancelled,
+    CircuitOpen,
     GeminiError,
     IncompleteStream,
     InvalidArgument,
+    RateLimited,
     ResponseParseError,
+    ServerError,
     Timeout,
 )
+from lumengate.tokens import estimate_tokens
 
-__all__ = ["DEFAULT_BASE_URL", "BlockingClient", "Client", "Timeouts"]
+__all__ = ["DEFAULT_BASE_URL", "BlockingClient", "Client", "ModelUsage", "Timeouts"]
 
 logger = logging.getLogger(__name__)
+
+R = TypeVar("R")
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 """The Gemini Developer API, used when ``base_url`` is not given."""
@@ -192,6 +204,48 @@ class _Counters:
     streams: int = 0
 
 
+@dataclass(frozen=True)
+class ModelUsage:
+    """Tokens one client spent on one model, summed over replies that reported usage.
+
+    ``cost_usd`` is ``None`` when the client has no price table.
+    """
+
+    requests: int
+    prompt_tokens: int
+    candidates_tokens: int
+    thoughts_tokens: int
+    total_tokens: int
+    cost_usd: float | None
+
+
+def _is_outage(error: BaseException) -> bool:
+    """Whether a failure counts against the circuit breaker: the service, not the caller."""
+    if isinstance(error, (RateLimited, ServerError, Timeout, ResponseParseError)):
+        return True
+    # Connection, TLS and protocol failures are raised as the base class.
+    return type(error) is GeminiError
+
+
+def _text_tokens(body: bytes) -> int:
+    """Estimated input tokens of a request body: every ``text`` string it carries."""
+
+    def walk(node: Any) -> int:
+        if isinstance(node, dict):
+            total = 0
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    total += estimate_tokens(value)
+                else:
+                    total += walk(value)
+            return total
+        if isinstance(node, list):
+            return sum(walk(item) for item in node)
+        return 0
+
+    return walk(json.loads(body)) if body else 0
+
+
 class _Session:
     """What both clients share: the native transport, the key, the endpoint and counters."""
 
@@ -200,11 +254,31 @@ class _Session:
         api_key: ApiKey | str | None,
         base_url: str | None,
         timeout: Timeouts | None,
-        retry: Any,
+        retry: RetryPolicy | None,
         max_connections: int,
         ca_file: str | None,
         allow_http: bool | None,
+        limits: Limits | None,
+        prices: PriceTable | None,
     ) -> None:
+        if retry is None:
+            retry = RetryPolicy()
+        if not isinstance(retry, RetryPolicy):
+            raise InvalidArgument(
+                f"retry: expected gemini.RetryPolicy (max_attempts=1 disables retries), got "
+                f"{type(retry).__name__}",
+                field="retry",
+            )
+        if limits is not None and not isinstance(limits, Limits):
+            raise InvalidArgument(
+                f"limits: expected gemini.Limits or None, got {type(limits).__name__}",
+                field="limits",
+            )
+        if prices is not None and not isinstance(prices, PriceTable):
+            raise InvalidArgument(
+                f"prices: expected gemini.PriceTable or None, got {type(prices).__name__}",
+                field="prices",
+            )
         if timeout is None:
             timeout = Timeouts()
         if not isinstance(timeout, Timeouts):
@@ -227,6 +301,18 @@ class _Session:
         self._endpoint = _endpoint(base_url, allow_http)
         self._timeout = timeout
         self._retry = retry
+        self._limits = limits
+        self._limiter = core.gemini.Limiter(limits) if limits is not None else None
+        self._breaker = (
+            core.gemini.CircuitBreaker(limits.breaker_failures, limits.breaker_reset_s)
+            if limits is not None and limits.breaker_failures > 0
+            else None
+        )
+        self._prices = prices
+        self._usage: dict[str, list[int]] = {}
+        self._usage_lock = threading.Lock()
+        # Each request's jitter has its own seed; a random base keeps clients apart.
+        self._seed = int.from_bytes(os.urandom(8), "little")
         proxy_host, proxy_port = _proxy_for(self._endpoint)
         self._transport = core.gemini.Transport(
             max_connections=max_connections,
@@ -265,8 +351,99 @@ class _Session:
                 first_byte=t.first_byte,
                 idle=t.idle,
                 total=t.total,
+                retry=self._retry,
+                retry_seed=self._next_seed(),
             )
         )
+
+    def _next_seed(self) -> int:
+        self._seed = (self._seed + 0x9E3779B97F4A7C15) % 2**64
+        return self._seed
+
+    # --- limits, circuit breaker and usage ---------------------------------------------------
+
+    def _check_breaker(self) -> None:
+        if self._breaker is None:
+            return
+        allowed, _ = self._breaker.allow(time.monotonic())
+        if not allowed:
+            assert self._limits is not None
+            raise CircuitOpen(
+                f"Gemini circuit breaker is open after {self._limits.breaker_failures} "
+                f"consecutive failures; the next request goes through "
+                f"{self._limits.breaker_reset_s:g} s after it opened",
+                status=0,
+                retryable=True,
+            )
+
+    def _estimate(self, wire: WireRequest) -> float:
+        if self._limits is None or self._limits.tpm <= 0:
+            return 0.0
+        return float(_text_tokens(wire.body))
+
+    def _settle(
+        self,
+        ticket: Any,
+        error: BaseException | None,
+        usage: UsageMetadata | None = None,
+        model: str | None = None,
+    ) -> None:
+        """After a request: free its limiter slot (correcting the token estimate by the
+        reported usage), tell the breaker, and add the usage to the per-model totals."""
+        now = time.monotonic()
+        if ticket is not None and self._limiter is not None:
+            actual = float(usage.prompt_token_count) if usage is not None else None
+            self._limiter.release(ticket, now, actual)
+            self._slot_freed()
+        if self._breaker is not None:
+            if error is None:
+                self._breaker.on_success()
+            elif _is_outage(error):
+                self._breaker.on_failure(now)
+            elif isinstance(error, GeminiError) and not isinstance(error, (Cancelled, CircuitOpen)):
+                # The service answered (a 4xx of the caller's making): it is up.
+                self._breaker.on_success()
+        if usage is not None and model is not None:
+            with self._usage_lock:
+                row = self._usage.setdefault(model.removeprefix("models/"), [0, 0, 0, 0, 0])
+                row[0] += 1
+                row[1] += usage.prompt_token_count
+                row[2] += usage.candidates_token_count
+                row[3] += usage.thoughts_token_count
+                row[4] += usage.total_token_count
+
+    def _slot_freed(self) -> None:
+        """Wakes requests waiting for a concurrency slot (each client waits its own way)."""
+
+    def usage(self) -> dict[str, ModelUsage]:
+        """Tokens spent per model so far (from each reply's ``usageMetadata``; for a stream,
+        its last chunk's), with the cost when the client has a price table. A model missing
+        from the table raises :class:`~lumengate.errors.InvalidArgument` naming it."""
+        with self._usage_lock:
+            rows = {model: list(row) for model, row in self._usage.items()}
+        out: dict[str, ModelUsage] = {}
+        for model, (requests, prompt, candidates, thoughts, total) in sorted(rows.items()):
+            cost = None
+            if self._prices is not None:
+                cost = self._prices.cost(
+                    UsageMetadata(
+                        prompt_token_count=prompt,
+                        candidates_token_count=candidates,
+                        thoughts_token_count=thoughts,
+                    ),
+                    model,
+                )
+            out[model] = ModelUsage(requests, prompt, candidates, thoughts, total, cost)
+        return out
+
+    def limit_counters(self) -> dict[str, int]:
+        """The limiter's and the circuit breaker's counters (empty without ``limits``)."""
+        out: dict[str, int] = {}
+        if self._limiter is not None:
+            out.update({f"limiter_{k}": int(v) for k, v in self._limiter.counters().items()})
+        if self._breaker is not None:
+            out.update({f"breaker_{k}": int(v) for k, v in self._breaker.counters().items()})
+        return out
 
     def stats(self) -> dict[str, int]:
         """Counters since the client started: requests, attempts, retries, completed, failed,
@@ -315,15 +492,28 @@ class Client(_Session):
         api_key: ApiKey | str | None = None,
         base_url: str | None = None,
         timeout: Timeouts | None = None,
-        retry: Any = None,
+        retry: RetryPolicy | None = None,
         max_connections: int = 100,
         ca_file: str | None = None,
         allow_http: bool | None = None,
+        limits: Limits | None = None,
+        prices: PriceTable | None = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, retry, max_connections, ca_file, allow_http)
+        super().__init__(
+            api_key,
+            base_url,
+            timeout,
+            retry,
+            max_connections,
+            ca_file,
+            allow_http,
+            limits,
+            prices,
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._futures: dict[int, asyncio.Future[_Event]] = {}
         self._streams: dict[int, _AsyncStream] = {}
+        self._slot_waiters: list[asyncio.Future[None]] = []
 
     async def __aenter__(self) -> Client:
         self._bind()
@@ -398,13 +588,53 @@ class Client(_Session):
             raise
         return _unary_result(event)
 
+    async def _admit(self, wire: WireRequest) -> Any:
+        """The limiter's ticket for ``wire`` once the limits admit it (None without limits);
+        raises CircuitOpen while the breaker is open."""
+        self._check_breaker()
+        if self._limiter is None:
+            return None
+        loop = self._bind()
+        tokens = self._estimate(wire)
+        while True:
+            got = self._limiter.try_acquire(tokens, time.monotonic())
+            if not isinstance(got, float):
+                return got
+            if not math.isinf(got):
+                await asyncio.sleep(got)
+                continue
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._slot_waiters.append(waiter)
+            try:
+                # A release wakes the waiters; the timeout only guards against a missed wake.
+                await asyncio.wait({waiter}, timeout=1.0)
+            finally:
+                if waiter in self._slot_waiters:
+                    self._slot_waiters.remove(waiter)
+
+    def _slot_freed(self) -> None:
+        waiters, self._slot_waiters = self._slot_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def _call(self, wire: WireRequest, parse: Callable[[bytes], R], model: str | None) -> R:
+        ticket = await self._admit(wire)
+        try:
+            _, _, body = await self._request(wire)
+            result = parse(body)
+        except BaseException as error:
+            self._settle(ticket, error)
+            raise
+        self._settle(ticket, None, getattr(result, "usage", None), model)
+        return result
+
     async def generate_content(
         self, model: str, contents: Any, config: Mapping[str, Any] | None = None
     ) -> GenerateContentResponse:
         """``models.generateContent``: contents and config as google-genai takes them."""
         wire = self._wire_generate(model, contents, config, stream=False)
-        _, _, body = await self._request(wire)
-        return parse_generate_content(body)
+        return await self._call(wire, parse_generate_content, model)
 
     async def stream_generate_content(
         self, model: str, contents: Any, config: Mapping[str, Any] | None = None
@@ -412,12 +642,15 @@ class Client(_Session):
         """``models.streamGenerateContent`` (SSE): yields each chunk as it arrives."""
         wire = self._wire_generate(model, contents, config, stream=True)
         loop = self._bind()
+        ticket = await self._admit(wire)
         stream = _AsyncStream(loop)
         request_id = self._submit(wire, stream=True)
         self._counters.streams += 1
         self._streams[request_id] = stream
         decoder = StreamDecoder()
         finished = False
+        usage: UsageMetadata | None = None
+        error: BaseException | None = None
         try:
             while True:
                 event = await stream.get()
@@ -427,6 +660,7 @@ class Client(_Session):
                 if kind == "chunk":
                     self._transport.consumed(request_id, 1)
                     for chunk in decoder.feed(data):
+                        usage = chunk.usage or usage
                         yield chunk
                     continue
                 finished = True
@@ -435,33 +669,36 @@ class Client(_Session):
                 if not 200 <= status < 300:
                     raise error_from_response(status, headers, data)
                 for chunk in decoder.close():
+                    usage = chunk.usage or usage
                     yield chunk
                 return
+        except BaseException as caught:
+            error = caught
+            raise
         finally:
             self._streams.pop(request_id, None)
             if not finished:
                 self._transport.cancel(request_id)
+            self._settle(ticket, error, usage, model)
 
     async def count_tokens(self, model: str, contents: Any) -> CountTokensResponse:
         """``models.countTokens`` for ``contents``."""
-        _, _, body = await self._request(build_count_tokens(model, contents, api_key=self._key))
-        return parse_count_tokens(body)
+        wire = build_count_tokens(model, contents, api_key=self._key)
+        return await self._call(wire, parse_count_tokens, None)
 
     async def embed_content(
         self, model: str, contents: Any, config: Mapping[str, Any] | None = None
     ) -> EmbedContentResponse:
         """``models.embedContent``: one content (a str, a list of str, a content dict)."""
         wire = build_embed_content(model, contents, config, api_key=self._key)
-        _, _, body = await self._request(wire)
-        return parse_embed_content(body)
+        return await self._call(wire, parse_embed_content, None)
 
     async def batch_embed_contents(
         self, model: str, requests: Any, config: Mapping[str, Any] | None = None
     ) -> BatchEmbedContentsResponse:
         """``models.batchEmbedContents``: each str or content dict of ``requests`` on its own."""
         wire = build_batch_embed_contents(model, requests, config, api_key=self._key)
-        _, _, body = await self._request(wire)
-        return parse_batch_embed_contents(body)
+        return await self._call(wire, parse_batch_embed_contents, None)
 
     async def list_models(self, page_size: int | None = None) -> list[Model]:
         """Every model, following ``nextPageToken`` through all pages."""
@@ -469,8 +706,7 @@ class Client(_Session):
         token: str | None = None
         while True:
             wire = build_list_models(page_size, token, api_key=self._key)
-            _, _, body = await self._request(wire)
-            page = parse_list_models(body)
+            page = await self._call(wire, parse_list_models, None)
             models.extend(page.models)
             token = page.next_page_token
             if not token:
@@ -526,16 +762,29 @@ class BlockingClient(_Session):
         api_key: ApiKey | str | None = None,
         base_url: str | None = None,
         timeout: Timeouts | None = None,
-        retry: Any = None,
+        retry: RetryPolicy | None = None,
         max_connections: int = 100,
         ca_file: str | None = None,
         allow_http: bool | None = None,
+        limits: Limits | None = None,
+        prices: PriceTable | None = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, retry, max_connections, ca_file, allow_http)
+        super().__init__(
+            api_key,
+            base_url,
+            timeout,
+            retry,
+            max_connections,
+            ca_file,
+            allow_http,
+            limits,
+            prices,
+        )
         self._condition = threading.Condition()
         self._inbox: dict[int, collections.deque[_Event]] = {}
         self._draining = False
         self._drained_after_close = False
+        self._slots = threading.Condition()
 
     def __enter__(self) -> BlockingClient:
         return self
@@ -613,22 +862,56 @@ class BlockingClient(_Session):
             self._forget(request_id, finished)
         return _unary_result(event)
 
+    def _admit(self, wire: WireRequest) -> Any:
+        """As :meth:`Client._admit`, waiting on this thread."""
+        self._check_breaker()
+        if self._limiter is None:
+            return None
+        tokens = self._estimate(wire)
+        while True:
+            if self._transport.closed:
+                raise Cancelled("the Gemini client is closed")
+            got = self._limiter.try_acquire(tokens, time.monotonic())
+            if not isinstance(got, float):
+                return got
+            with self._slots:
+                # A release notifies; the slice bounds the wait so Ctrl-C and close are seen.
+                self._slots.wait(min(got, self._WAIT_SLICE_S))
+
+    def _slot_freed(self) -> None:
+        with self._slots:
+            self._slots.notify_all()
+
+    def _call(self, wire: WireRequest, parse: Callable[[bytes], R], model: str | None) -> R:
+        ticket = self._admit(wire)
+        try:
+            _, _, body = self._request(wire)
+            result = parse(body)
+        except BaseException as error:
+            self._settle(ticket, error)
+            raise
+        self._settle(ticket, None, getattr(result, "usage", None), model)
+        return result
+
     def generate_content(
         self, model: str, contents: Any, config: Mapping[str, Any] | None = None
     ) -> GenerateContentResponse:
         """``models.generateContent``: contents and config as google-genai takes them."""
-        _, _, body = self._request(self._wire_generate(model, contents, config, stream=False))
-        return parse_generate_content(body)
+        wire = self._wire_generate(model, contents, config, stream=False)
+        return self._call(wire, parse_generate_content, model)
 
     def stream_generate_content(
         self, model: str, contents: Any, config: Mapping[str, Any] | None = None
     ) -> Iterator[GenerateContentResponse]:
         """``models.streamGenerateContent`` (SSE): yields each chunk as it arrives."""
         wire = self._wire_generate(model, contents, config, stream=True)
+        ticket = self._admit(wire)
         request_id = self._open(wire, stream=True)
         self._counters.streams += 1
         decoder = StreamDecoder()
         finished = False
+        usage: UsageMetadata | None = None
+        error: BaseException | None = None
         try:
             while True:
                 event = self._next_event(request_id)
@@ -637,45 +920,52 @@ class BlockingClient(_Session):
                     continue
                 if kind == "chunk":
                     self._transport.consumed(request_id, 1)
-                    yield from decoder.feed(data)
+                    for chunk in decoder.feed(data):
+                        usage = chunk.usage or usage
+                        yield chunk
                     continue
                 finished = True
                 if kind == "failed":
                     raise _stream_failure(failure, message, status, body_started, event)
                 if not 200 <= status < 300:
                     raise error_from_response(status, headers, data)
-                yield from decoder.close()
+                for chunk in decoder.close():
+                    usage = chunk.usage or usage
+                    yield chunk
                 return
+        except BaseException as caught:
+            error = caught
+            raise
         finally:
             self._forget(request_id, finished)
+            self._settle(ticket, error, usage, model)
 
     def count_tokens(self, model: str, contents: Any) -> CountTokensResponse:
         """``models.countTokens`` for ``contents``."""
-        _, _, body = self._request(build_count_tokens(model, contents, api_key=self._key))
-        return parse_count_tokens(body)
+        wire = build_count_tokens(model, contents, api_key=self._key)
+        return self._call(wire, parse_count_tokens, None)
 
     def embed_content(
         self, model: str, contents: Any, config: Mapping[str, Any] | None = None
     ) -> EmbedContentResponse:
         """``models.embedContent``: one content (a str, a list of str, a content dict)."""
-        _, _, body = self._request(build_embed_content(model, contents, config, api_key=self._key))
-        return parse_embed_content(body)
+        wire = build_embed_content(model, contents, config, api_key=self._key)
+        return self._call(wire, parse_embed_content, None)
 
     def batch_embed_contents(
         self, model: str, requests: Sequence[Any] | str, config: Mapping[str, Any] | None = None
     ) -> BatchEmbedContentsResponse:
         """``models.batchEmbedContents``: each str or content dict of ``requests`` on its own."""
         wire = build_batch_embed_contents(model, requests, config, api_key=self._key)
-        _, _, body = self._request(wire)
-        return parse_batch_embed_contents(body)
+        return self._call(wire, parse_batch_embed_contents, None)
 
     def list_models(self, page_size: int | None = None) -> list[Model]:
         """Every model, following ``nextPageToken`` through all pages."""
         models: list[Model] = []
         token: str | None = None
         while True:
-            _, _, body = self._request(build_list_models(page_size, token, api_key=self._key))
-            page = parse_list_models(body)
+            wire = build_list_models(page_size, token, api_key=self._key)
+            page = self._call(wire, parse_list_models, None)
             models.extend(page.models)
             token = page.next_page_token
             if not token:

@@ -14,13 +14,16 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cctype>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <limits>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <system_error>
 #include <thread>
 #include <unordered_map>
@@ -75,6 +78,50 @@ std::string describe(Failure f) {
         default:
             return "failed";
     }
+}
+
+// "1.5s" (a protobuf Duration in JSON) in seconds, or nullopt.
+std::optional<double> duration_seconds(const std::string& text) {
+    if (text.size() < 2 || text.back() != 's') return std::nullopt;
+    const std::string number = text.substr(0, text.size() - 1);
+    char* end = nullptr;
+    const double value = std::strtod(number.c_str(), &end);
+    if (end != number.c_str() + number.size() || !(value >= 0.0)) return std::nullopt;
+    return value;
+}
+
+// The wait a throttling or overloaded server asked for: google.rpc.RetryInfo.retryDelay in the
+// error body, else a Retry-After header in seconds (an HTTP-date is not honoured).
+std::optional<double> server_delay(const Headers& headers, const std::string& body) {
+    const auto parsed = nlohmann::json::parse(body, nullptr, false);
+    if (parsed.is_object()) {
+        const auto error = parsed.find("error");
+        if (error != parsed.end() && error->is_object()) {
+            const auto details = error->find("details");
+            if (details != error->end() && details->is_array()) {
+                for (const auto& detail : *details) {
+                    if (!detail.is_object()) continue;
+                    const auto type = detail.find("@type");
+                    const auto delay = detail.find("retryDelay");
+                    if (type == detail.end() || !type->is_string() || delay == detail.end() ||
+                        !delay->is_string()) {
+                        continue;
+                    }
+                    if (type->get<std::string>().find("RetryInfo") == std::string::npos) continue;
+                    if (auto seconds = duration_seconds(delay->get<std::string>())) return seconds;
+                }
+            }
+        }
+    }
+    for (const auto& [name, value] : headers) {
+        if (!beast::iequals(name, "retry-after")) continue;
+        if (value.empty() || !std::all_of(value.begin(), value.end(),
+                                          [](unsigned char c) { return std::isdigit(c) != 0; })) {
+            return std::nullopt;
+        }
+        return std::strtod(value.c_str(), nullptr);
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -217,7 +264,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
           deadline_(Clock::now() + seconds(request_.timeouts.total_s)),
           timer_(impl.io),
           resolver_(impl.io),
-          read_buffer_(read_buffer_bytes) {}
+          read_buffer_(read_buffer_bytes) {
+        if (request_.retry) retrier_.emplace(*request_.retry, Clock::now(), request_.retry_seed);
+    }
 
     const std::string& key() const { return key_; }
     bool finished() const { return state_ == State::finished; }
@@ -627,21 +676,35 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         const std::string& body;
     };
 
-    // Where the retry decision goes: how long to wait before the next attempt, or nothing to
-    // deliver this outcome to the caller. Without a retry policy every outcome is delivered.
-    std::optional<Clock::duration> retry_delay(const Attempt&) { return std::nullopt; }
+    // How long to wait before the next attempt, or nothing to deliver this outcome to the
+    // caller. TLS and protocol failures are never retried: another attempt would fail alike.
+    std::optional<Clock::duration> retry_delay(const Attempt& attempt) {
+        if (!retrier_) return std::nullopt;
+        AttemptOutcome outcome;
+        outcome.status = attempt.failure == Failure::none ? attempt.status : 0;
+        outcome.connection_error =
+            attempt.failure == Failure::connect || attempt.failure == Failure::connection;
+        outcome.timed_out = is_timeout(attempt.failure);
+        if (attempt.failure == Failure::none) {
+            outcome.server_delay_s = server_delay(attempt.headers, attempt.body);
+        }
+        return retrier_->next(outcome, Clock::now());
+    }
 
     // Schedules another attempt when nothing was delivered yet (a stream that handed out its
     // head is never retried), the caller did not abort and the wait fits the total deadline.
     bool retry_later(Failure failure) {
-        if (delivered_ || abort_ != Failure::none || impl_.shutting_down) return false;
+        if (delivered_ || impl_.shutting_down) return false;
         if (failure == Failure::timeout_total || failure == Failure::cancelled ||
             failure == Failure::closed) {
             return false;
         }
+        // A phase deadline (connect, first byte, idle) ended this attempt, not the request.
+        if (abort_ != Failure::none && !is_timeout(abort_)) return false;
         const auto delay = retry_delay(Attempt{status_, failure, headers_, body_});
         if (!delay || Clock::now() + *delay >= deadline_) return false;
         impl_.counters.retries++;
+        abort_ = Failure::none;
         status_ = 0;
         headers_.clear();
         body_.clear();
@@ -671,6 +734,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     asio::steady_timer timer_;
     tcp::resolver resolver_;
     std::vector<char> read_buffer_;
+    std::optional<Retrier> retrier_;
     std::shared_ptr<Connection> connection_;
     std::unique_ptr<http::request<http::empty_body>> connect_request_;
     std::unique_ptr<http::response_parser<http::empty_body>> connect_reply_;
@@ -805,6 +869,8 @@ std::uint64_t Transport::submit(Request request) {
     if (request.scheme != "http" && request.scheme != "https") {
         throw InvalidArgument("scheme", "must be 'http' or 'https', got '" + request.scheme + "'");
     }
+    // Checked here, on the caller's thread, so that the I/O thread never meets a bad policy.
+    if (request.retry) request.retry->validate();
     const auto id = impl_->next_id.fetch_add(1);
     impl_->counters.requests++;
     asio::post(impl_->io, [impl = impl_.get(), id, request = std::move(request)]() mutable {

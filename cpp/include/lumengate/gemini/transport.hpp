@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "lumengate/gemini/policy.hpp"
+
 namespace lumengate::gemini {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -47,6 +49,12 @@ struct Request {
     std::string body;
     bool stream = false;
     Timeouts timeouts;
+    // Without a policy every outcome is delivered as it is. With one, a retryable status,
+    // connection error or timeout (not the total deadline) is retried after a full-jitter
+    // backoff, at least the server's RetryInfo.retryDelay / Retry-After, while the attempt
+    // and elapsed budgets and the total deadline allow; a stream that delivered its head never is.
+    std::optional<RetryPolicy> retry;
+    std::uint64_t retry_seed = 0;  // seeds the jitter of this request's waits
 };
 
 enum class EventKind : std::uint8_t {
