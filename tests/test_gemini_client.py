@@ -1003,18 +1003,20 @@ def test_max_concurrent_caps_requests_in_flight(fake_gemini: FakeGemini) -> None
 
 
 def test_rpm_makes_the_request_past_a_minutes_allowance_wait(fake_gemini: FakeGemini) -> None:
-    limits = gemini.Limits(rpm=120, breaker_failures=0)
+    limits = gemini.Limits(rpm=30, breaker_failures=0)
     with _blocking(fake_gemini, limits=limits) as client:
-        for _ in range(120):
+        began = time.monotonic()
+        for _ in range(30):
             client.count_tokens(MODEL, "hi")
         started = time.monotonic()
         client.count_tokens(MODEL, "hi")
         waited = time.monotonic() - started
         counters = client.limit_counters()
-    # The bucket holds 120 and refills at 2 per second: the 121st waits for about 0.5 s,
-    # less whatever refilled while the first 120 ran.
-    assert waited >= 0.5 - (fake_gemini.requests[-2].arrived - fake_gemini.requests[0].arrived)
+    # The bucket holds 30 and refills at one request every 2 s; it started after `began`, so
+    # the 31st waits at least 2 s less whatever refilled while the first 30 ran.
+    assert waited >= 2.0 - (started - began) - 0.01
     assert counters["limiter_rate_waits"] >= 1
+    assert len(fake_gemini.requests) == 31
 
 
 def test_a_request_above_the_whole_tpm_is_refused(fake_gemini: FakeGemini) -> None:

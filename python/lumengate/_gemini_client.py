@@ -446,12 +446,14 @@ class _Session:
         return out
 
     def stats(self) -> dict[str, int]:
-        """Counters since the client started: requests, attempts, retries, completed, failed,
-        timeouts, cancelled, resent (re-sent after a reused connection failed before any
-        response byte), connections_opened/reused/closed/open, queued (waited for a pool
-        slot), bytes_sent, bytes_received, streams."""
+        """Counters since the client started: requests, attempts (requests plus retries),
+        retries, completed, failed (requests that ended in an error), timeouts (attempts that
+        hit a deadline, retried or not), cancelled, resent (re-sent on a fresh connection after
+        a reused one failed before any response byte; not an attempt of the retry policy),
+        connections_opened/reused/closed/open, queued (waited for a pool slot), bytes_sent,
+        bytes_received, streams."""
         native = dict(self._transport.stats())
-        attempts = native["requests"] + native["retries"] + native["resent"]
+        attempts = native["requests"] + native["retries"]
         return {"attempts": attempts, "streams": self._counters.streams, **native}
 
     def _wire_generate(

@@ -350,11 +350,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
             impl_.drop(connection_);
             connection_.reset();
         }
+        // Every attempt that hit a deadline counts, retried or not.
+        if (is_timeout(failure)) impl_.counters.timeouts++;
         if (retry_later(failure)) return;
         state_ = State::finished;
         timer_.cancel();
         impl_.counters.failed++;
-        if (is_timeout(failure)) impl_.counters.timeouts++;
         if (failure == Failure::cancelled) impl_.counters.cancelled++;
         Event event;
         event.request_id = id_;

@@ -93,7 +93,7 @@ struct TransportStats {
     std::uint64_t requests = 0;
     std::uint64_t completed = 0;
     std::uint64_t failed = 0;
-    std::uint64_t timeouts = 0;
+    std::uint64_t timeouts = 0;  // attempts that hit a deadline, retried or not
     std::uint64_t cancelled = 0;
     std::uint64_t resent = 0;   // re-sent after a reused connection failed before any byte
     std::uint64_t retries = 0;  // attempts after the first that the retry policy scheduled
