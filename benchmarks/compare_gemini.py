@@ -148,7 +148,11 @@ class Ours:
         from lumengate import gemini
 
         self.client = gemini.Client(
-            api_key=API_KEY, base_url=url, max_connections=connections, ca_file=ca_file
+            api_key=API_KEY,
+            base_url=url,
+            max_connections=connections,
+            ca_file=ca_file,
+            retry=gemini.RetryPolicy(max_attempts=1),
         )
         self.backend = "native"
         self.name = f"lumengate {importlib.metadata.version('lumengate')}"

@@ -11,6 +11,7 @@ import pytest
 import lumengate._drift_detectors
 import lumengate._drift_histogram
 import lumengate._drift_tests
+import lumengate._gemini_client
 import lumengate._gemini_models
 import lumengate._gemini_policy
 import lumengate._persona_keys
@@ -51,6 +52,7 @@ DOCUMENTED_MODULES = [
     lumengate.tokens,
     lumengate._persona_keys,
     lumengate._gemini_models,
+    lumengate._gemini_client,
     lumengate._gemini_policy,
     lumengate.testing._script,
     lumengate.testing._responses,

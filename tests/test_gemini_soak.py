@@ -210,6 +210,13 @@ async def one_request(client: gemini.Client, fake: FakeGemini, index: int, case:
 
     task = asyncio.ensure_future(call())
     if case.cancel_after is not None:
+        # Cancel once the server holds the request (its scripted reply is taken then), so a
+        # loaded machine that is slow to send it cannot leave the script unmet.
+        deadline = time.monotonic() + 30
+        while not task.done() and time.monotonic() < deadline:
+            if any(r.model == model for r in fake.requests):
+                break
+            await asyncio.sleep(0.005)
         await asyncio.sleep(case.cancel_after)
         task.cancel()
     elif case.cancel_after_first_chunk:

@@ -25,6 +25,18 @@ Clock::time_point time_point(const char* field, double seconds) {
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+gemini::Limits limits(const py::handle& value) {
+    gemini::Limits l;
+    l.max_concurrent = value.attr("max_concurrent").cast<int>();
+    l.rpm = value.attr("rpm").cast<double>();
+    l.tpm = value.attr("tpm").cast<double>();
+    l.breaker_failures = value.attr("breaker_failures").cast<int>();
+    l.breaker_reset_s = value.attr("breaker_reset_s").cast<double>();
+    return l;
+}
+
+}  // namespace
+
 // Reads a policy from any object with the dataclass's attributes, so the Python value type
 // stays the one place where users build it.
 gemini::RetryPolicy retry_policy(const py::handle& policy) {
@@ -38,18 +50,6 @@ gemini::RetryPolicy retry_policy(const py::handle& policy) {
     p.retry_connection_errors = policy.attr("retry_connection_errors").cast<bool>();
     return p;
 }
-
-gemini::Limits limits(const py::handle& value) {
-    gemini::Limits l;
-    l.max_concurrent = value.attr("max_concurrent").cast<int>();
-    l.rpm = value.attr("rpm").cast<double>();
-    l.tpm = value.attr("tpm").cast<double>();
-    l.breaker_failures = value.attr("breaker_failures").cast<int>();
-    l.breaker_reset_s = value.attr("breaker_reset_s").cast<double>();
-    return l;
-}
-
-}  // namespace
 
 void register_gemini_policy(py::module_& m) {
     m.def(

@@ -10,6 +10,10 @@
 namespace py = pybind11;
 using namespace pybind11::literals;
 
+namespace lumengate::gemini {
+struct RetryPolicy;
+}
+
 namespace lumengate::bindings {
 
 void register_errors(py::module_& m);
@@ -29,5 +33,7 @@ void register_persona_scorer(py::module_& m);
 void register_gemini(py::module_& m);
 // Parts of the gemini submodule, one binding file each.
 void register_gemini_policy(py::module_& m);
+// A gemini::RetryPolicy from any object with gemini.RetryPolicy's attributes.
+gemini::RetryPolicy retry_policy(const py::handle& policy);
 
 }  // namespace lumengate::bindings

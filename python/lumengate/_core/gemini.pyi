@@ -1,6 +1,45 @@
-"""Stubs of lumengate._core.gemini."""
+"""Stubs of lumengate._core.gemini: the native transport, retries and rate limits."""
 
 from typing import Any
+
+# (id, kind, status, headers, data, failure, message, body_started)
+_Event = tuple[int, str, int, list[tuple[str, str]], bytes, str, str, bool]
+
+class Transport:
+    def __init__(
+        self,
+        max_connections: int = 100,
+        ca_file: str = "",
+        proxy_host: str = "",
+        proxy_port: int = 0,
+        stream_queue_chunks: int = 64,
+    ) -> None: ...
+    def submit(
+        self,
+        scheme: str,
+        host: str,
+        port: int,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        stream: bool,
+        connect: float,
+        first_byte: float,
+        idle: float,
+        total: float,
+        retry: object | None = None,
+        retry_seed: int = 0,
+    ) -> int: ...
+    def cancel(self, request_id: int) -> None: ...
+    def consumed(self, request_id: int, count: int) -> None: ...
+    def drain(self) -> list[_Event]: ...
+    def wait(self, timeout: float) -> list[_Event]: ...
+    def fileno(self) -> int: ...
+    def stats(self) -> dict[str, int]: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
 
 # Retries, rate limits and the circuit breaker (cpp/bindings/gemini_policy.cpp). Policies and
 # limits are read from any object with the attributes of gemini.RetryPolicy / gemini.Limits.
