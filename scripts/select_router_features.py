@@ -16,6 +16,10 @@ fixes), with accuracy beside it. Run:
 
     .venv/bin/python scripts/select_router_features.py            # all three stages
     .venv/bin/python scripts/select_router_features.py --stage 3  # only the final check
+
+``--personas FILE`` scores another persona file's keyword lists (the lexicon) in place of the
+built-in ones, e.g. an earlier ``personas.json`` from git, so lexicons are compared by the same
+folds and the same table.
 """
 
 from __future__ import annotations
@@ -31,12 +35,13 @@ import numpy as np
 from scipy import optimize, special
 from sklearn.model_selection import StratifiedKFold
 
-from lumengate.persona import Router
+from lumengate.persona import Persona, Router, builtin_personas, load_personas
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ROOT / "tests" / "data" / "persona_queries" / "train.jsonl"
 FOLDS = 5
 SEED = 0
+PERSONAS: Sequence[Persona] = builtin_personas()
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ def fit(
     folds: int = 0,
     calibration: str = "temperature",
 ) -> Router:
-    return Router().fit(
+    return Router(PERSONAS).fit(
         list(texts),
         list(labels),
         seed=SEED,
@@ -169,8 +174,14 @@ STAGE1 = [
     Config((1, 5), 0, 0.1),
     Config((1, 4), 1, 0.1),
     Config((1, 4), 2, 0.1),
+    Config((1, 4), 2, 0.05),
+    Config((1, 4), 2, 0.07),
+    Config((1, 4), 2, 0.15),
+    Config((1, 4), 2, 0.2),
+    Config((1, 5), 2, 0.1),
+    Config((1, 4), 3, 0.1),
 ]
-C_GRID = (10.0, 30.0, 100.0, 300.0, 1000.0)
+C_GRID = (10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
 
 
 def best_of(
@@ -241,11 +252,18 @@ def stage_calibration(rows: list[dict[str, str]], personas: Sequence[str], confi
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", type=int, choices=(1, 2, 3), default=1, help="first stage")
+    parser.add_argument(
+        "--personas", type=Path, help="persona file (.json/.yaml) whose keywords form the lexicon"
+    )
     args = parser.parse_args()
+    global PERSONAS
+    if args.personas is not None:
+        PERSONAS = load_personas(args.personas)
+        print(f"lexicon: keywords of {args.personas}")
     from train_default_router import DEFAULT_CONFIG  # type: ignore[import-not-found]
 
     rows = load()
-    personas = Router().personas
+    personas = Router(PERSONAS).personas
     config = Config(**DEFAULT_CONFIG)
     if args.stage <= 1:
         features = stage_features(rows, personas)

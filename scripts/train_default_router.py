@@ -27,9 +27,9 @@ FOLDS = 5
 # Chosen by scripts/select_router_features.py (CV on train only; its output is the record).
 DEFAULT_CONFIG: dict[str, Any] = {
     "char_ngrams": (1, 4),
-    "word_ngrams": 2,
+    "word_ngrams": 1,
     "lexicon_weight": 0.1,
-    "C": 1000.0,
+    "C": 30.0,
     "calibration": "temperature",
 }
 

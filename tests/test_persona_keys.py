@@ -44,7 +44,7 @@ def test_builtin_personas_are_the_four_of_the_issue_in_order() -> None:
         emoji, tone, pace, intents = ISSUE_PERSONAS[p.id]
         assert (p.emoji, p.tone, p.pace) == (emoji, tone, pace)
         assert intents <= set(p.intents)
-        assert 30 <= len(p.keywords_en) <= 60 and 30 <= len(p.keywords_ko) <= 60
+        assert 30 <= len(p.keywords_en) <= 160 and 30 <= len(p.keywords_ko) <= 160
         assert len(set(p.keywords_en)) == len(p.keywords_en)
         assert len(set(p.keywords_ko)) == len(p.keywords_ko)
         assert p.name.lower() == p.id and p.voice.startswith(f"You are {p.name}")
@@ -57,6 +57,18 @@ def test_korean_keywords_are_korean_and_english_keywords_are_not() -> None:
     for p in persona.builtin_personas():
         assert all(hangul(k) for k in p.keywords_ko), p.id
         assert not any(hangul(k) for k in p.keywords_en), p.id
+
+
+def test_builtin_keywords_are_normalised_and_belong_to_one_persona() -> None:
+    # The lexicon matches normalised query text, so a keyword that is not NFC and case-folded
+    # could never match; a keyword of two personas would be evidence for both at once.
+    owners: dict[str, list[str]] = {}
+    for p in persona.builtin_personas():
+        for keyword in (*p.keywords_en, *p.keywords_ko):
+            assert keyword == unicodedata.normalize("NFC", keyword).casefold(), keyword
+            assert keyword == keyword.strip(), keyword
+            owners.setdefault(keyword, []).append(p.id)
+    assert {k: v for k, v in owners.items() if len(v) > 1} == {}
 
 
 def test_builtin_file_matches_the_loaded_personas() -> None:

@@ -822,11 +822,6 @@ def test_default_router_meets_the_ece_and_interval_targets_on_the_frozen_test_sp
     assert ev.ece <= 0.05
 
 
-@pytest.mark.xfail(
-    reason="accuracy target not met on the frozen test split: 0.888 (95 % CI 0.862-0.913) "
-    "against 0.90; the model is chosen by cross-validation on train, never tuned on test",
-    strict=True,
-)
 def test_default_router_meets_the_accuracy_target_on_the_frozen_test_split() -> None:
     assert _frozen_test_evaluation().accuracy >= 0.90
 
