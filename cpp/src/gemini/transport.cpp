@@ -251,7 +251,10 @@ struct Transport::Impl {
 };
 
 // One request from submit to its last event. Lives on the I/O thread only; every async
-// handler holds a shared_ptr to it, and `finished` turns late handlers into no-ops.
+// handler holds a shared_ptr to it, and `finished` turns late handlers into no-ops. A handler
+// of an operation on a connection also holds that connection: close() may fail the exchange
+// and let go of the connection while the operation is still pending, and the operation's
+// completion (aborted by the closed socket) must still find its stream and buffer.
 class Exchange : public std::enable_shared_from_this<Exchange> {
   public:
     enum class State { queued, backoff, connecting, sending, waiting_head, body, paused, finished };
@@ -403,9 +406,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         if (ec)
             return fail(Failure::connect, "cannot resolve " + resolve_name() + ": " + ec.message());
         connection_->lowest().async_connect(
-            found, [self = shared_from_this()](beast::error_code error, const tcp::endpoint&) {
-                self->on_connected(error);
-            });
+            found,
+            [self = shared_from_this(), conn = connection_](
+                beast::error_code error, const tcp::endpoint&) { self->on_connected(error); });
     }
 
     std::string resolve_name() const {
@@ -438,15 +441,15 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         connect_request_ =
             std::make_unique<http::request<http::empty_body>>(http::verb::connect, authority, 11);
         connect_request_->set(http::field::host, authority);
-        http::async_write(connection_->lowest(), *connect_request_,
-                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                              if (self->aborted()) return;
-                              if (ec) {
-                                  return self->fail(Failure::connect,
-                                                    "proxy CONNECT failed: " + ec.message());
-                              }
-                              self->read_connect_reply();
-                          });
+        http::async_write(
+            connection_->lowest(), *connect_request_,
+            [self = shared_from_this(), conn = connection_](beast::error_code ec, std::size_t) {
+                if (self->aborted()) return;
+                if (ec) {
+                    return self->fail(Failure::connect, "proxy CONNECT failed: " + ec.message());
+                }
+                self->read_connect_reply();
+            });
     }
 
     void read_connect_reply() {
@@ -454,7 +457,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         connect_reply_->skip(true);  // a CONNECT reply has no body: the tunnel follows
         http::async_read_header(
             connection_->lowest(), connection_->buffer, *connect_reply_,
-            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            [self = shared_from_this(), conn = connection_](beast::error_code ec, std::size_t) {
                 if (self->aborted()) return;
                 if (ec) {
                     return self->fail(Failure::connect,
@@ -483,7 +486,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
             X509_VERIFY_PARAM_set1_host(param, host, 0);
         }
         connection_->secure->async_handshake(
-            ssl::stream_base::client, [self = shared_from_this()](beast::error_code ec) {
+            ssl::stream_base::client,
+            [self = shared_from_this(), conn = connection_](beast::error_code ec) {
                 if (self->aborted()) return;
                 if (ec) {
                     const long verify =
@@ -519,9 +523,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         if (!request_.body.empty() || request_.method == "POST") message.prepare_payload();
         connection_->visit([&](auto& stream) {
             http::async_write(stream, message,
-                              [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                                  self->on_sent(ec, n);
-                              });
+                              [self = shared_from_this(), conn = connection_](
+                                  beast::error_code ec, std::size_t n) { self->on_sent(ec, n); });
         });
     }
 
@@ -538,9 +541,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         connection_->visit([&](auto& stream) {
             http::async_read_header(
                 stream, connection_->buffer, *parser_,
-                [self = shared_from_this()](beast::error_code error, std::size_t n) {
-                    self->on_head(error, n);
-                });
+                [self = shared_from_this(), conn = connection_](
+                    beast::error_code error, std::size_t n) { self->on_head(error, n); });
         });
     }
 
@@ -608,10 +610,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         body.size = read_buffer_.size();
         body.more = true;
         connection_->visit([&](auto& stream) {
-            http::async_read_some(stream, connection_->buffer, *parser_,
-                                  [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                                      self->on_body(ec, n);
-                                  });
+            http::async_read_some(
+                stream, connection_->buffer, *parser_,
+                [self = shared_from_this(), conn = connection_](
+                    beast::error_code ec, std::size_t n) { self->on_body(ec, n); });
         });
     }
 
