@@ -46,7 +46,7 @@ SLOW = 3 * IDLE
 RETRY_DELAY = 0.02
 RSS_GROWTH_LIMIT = 16 * 2**20
 
-pytestmark = [pytest.mark.soak, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.soak, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 @dataclass(frozen=True)
