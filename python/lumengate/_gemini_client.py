@@ -71,6 +71,12 @@ logger = logging.getLogger(__name__)
 
 R = TypeVar("R")
 
+# The transport stops reading a stream while 64 chunks wait undelivered (its default
+# stream_queue_chunks). Taking chunks is reported in batches of 16: each report is a wake-up
+# of the I/O thread, and with at most 15 unreported the window can never fill while the
+# reader waits for more, so a stream cannot stall on a report it is holding back.
+_CONSUMED_BATCH = 16
+
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 """The Gemini Developer API, used when ``base_url`` is not given."""
 
@@ -653,6 +659,7 @@ class Client(_Session):
         finished = False
         usage: UsageMetadata | None = None
         error: BaseException | None = None
+        taken = 0  # chunks taken and not yet reported to the transport
         try:
             while True:
                 event = await stream.get()
@@ -660,7 +667,10 @@ class Client(_Session):
                 if kind == "head":
                     continue
                 if kind == "chunk":
-                    self._transport.consumed(request_id, 1)
+                    taken += 1
+                    if taken == _CONSUMED_BATCH:
+                        self._transport.consumed(request_id, taken)
+                        taken = 0
                     for chunk in decoder.feed(data):
                         usage = chunk.usage or usage
                         yield chunk
@@ -914,6 +924,7 @@ class BlockingClient(_Session):
         finished = False
         usage: UsageMetadata | None = None
         error: BaseException | None = None
+        taken = 0  # chunks taken and not yet reported to the transport
         try:
             while True:
                 event = self._next_event(request_id)
@@ -921,7 +932,10 @@ class BlockingClient(_Session):
                 if kind == "head":
                     continue
                 if kind == "chunk":
-                    self._transport.consumed(request_id, 1)
+                    taken += 1
+                    if taken == _CONSUMED_BATCH:
+                        self._transport.consumed(request_id, taken)
+                        taken = 0
                     for chunk in decoder.feed(data):
                         usage = chunk.usage or usage
                         yield chunk
