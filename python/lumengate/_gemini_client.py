@@ -655,43 +655,20 @@ class Client(_Session):
         request_id = self._submit(wire, stream=True)
         self._counters.streams += 1
         self._streams[request_id] = stream
-        decoder = StreamDecoder()
-        finished = False
-        usage: UsageMetadata | None = None
+        reader = _StreamReader(self._transport, request_id)
         error: BaseException | None = None
-        taken = 0  # chunks taken and not yet reported to the transport
         try:
-            while True:
-                event = await stream.get()
-                _, kind, status, headers, data, failure, message, body_started = event
-                if kind == "head":
-                    continue
-                if kind == "chunk":
-                    taken += 1
-                    if taken == _CONSUMED_BATCH:
-                        self._transport.consumed(request_id, taken)
-                        taken = 0
-                    for chunk in decoder.feed(data):
-                        usage = chunk.usage or usage
-                        yield chunk
-                    continue
-                finished = True
-                if kind == "failed":
-                    raise _stream_failure(failure, message, status, body_started, event)
-                if not 200 <= status < 300:
-                    raise error_from_response(status, headers, data)
-                for chunk in decoder.close():
-                    usage = chunk.usage or usage
+            while not reader.finished:
+                for chunk in reader.take(await stream.get()):
                     yield chunk
-                return
         except BaseException as caught:
             error = caught
             raise
         finally:
             self._streams.pop(request_id, None)
-            if not finished:
+            if not reader.finished:
                 self._transport.cancel(request_id)
-            self._settle(ticket, error, usage, model)
+            self._settle(ticket, error, reader.usage, model)
 
     async def count_tokens(self, model: str, contents: Any) -> CountTokensResponse:
         """``models.countTokens`` for ``contents``."""
@@ -731,6 +708,45 @@ def _stream_failure(
     if failure == "connection" and body_started:
         return IncompleteStream(f"the Gemini stream broke off: {message}", status=status)
     return _failure_error(failure, message, status, body_started)
+
+
+class _StreamReader:
+    """Turns one stream's native events into response chunks, for either client.
+
+    Taken chunks are reported to the transport in batches (see ``_CONSUMED_BATCH``); the
+    last reported ``usageMetadata`` is kept for the client's accounting.
+    """
+
+    def __init__(self, transport: Any, request_id: int) -> None:
+        self._transport = transport
+        self._request_id = request_id
+        self._decoder = StreamDecoder()
+        self._taken = 0  # chunks taken and not yet reported to the transport
+        self.finished = False
+        self.usage: UsageMetadata | None = None
+
+    def take(self, event: _Event) -> list[GenerateContentResponse]:
+        """The chunks ``event`` completes; raises the typed error of a failed stream."""
+        _, kind, status, headers, data, failure, message, body_started = event
+        if kind == "head":
+            return []
+        if kind == "chunk":
+            self._taken += 1
+            if self._taken == _CONSUMED_BATCH:
+                self._transport.consumed(self._request_id, self._taken)
+                self._taken = 0
+            return self._noted(self._decoder.feed(data))
+        self.finished = True
+        if kind == "failed":
+            raise _stream_failure(failure, message, status, body_started, event)
+        if not 200 <= status < 300:
+            raise error_from_response(status, headers, data)
+        return self._noted(self._decoder.close())
+
+    def _noted(self, chunks: list[GenerateContentResponse]) -> list[GenerateContentResponse]:
+        for chunk in chunks:
+            self.usage = chunk.usage or self.usage
+        return chunks
 
 
 class _AsyncStream:
@@ -920,41 +936,17 @@ class BlockingClient(_Session):
         ticket = self._admit(wire)
         request_id = self._open(wire, stream=True)
         self._counters.streams += 1
-        decoder = StreamDecoder()
-        finished = False
-        usage: UsageMetadata | None = None
+        reader = _StreamReader(self._transport, request_id)
         error: BaseException | None = None
-        taken = 0  # chunks taken and not yet reported to the transport
         try:
-            while True:
-                event = self._next_event(request_id)
-                _, kind, status, headers, data, failure, message, body_started = event
-                if kind == "head":
-                    continue
-                if kind == "chunk":
-                    taken += 1
-                    if taken == _CONSUMED_BATCH:
-                        self._transport.consumed(request_id, taken)
-                        taken = 0
-                    for chunk in decoder.feed(data):
-                        usage = chunk.usage or usage
-                        yield chunk
-                    continue
-                finished = True
-                if kind == "failed":
-                    raise _stream_failure(failure, message, status, body_started, event)
-                if not 200 <= status < 300:
-                    raise error_from_response(status, headers, data)
-                for chunk in decoder.close():
-                    usage = chunk.usage or usage
-                    yield chunk
-                return
+            while not reader.finished:
+                yield from reader.take(self._next_event(request_id))
         except BaseException as caught:
             error = caught
             raise
         finally:
-            self._forget(request_id, finished)
-            self._settle(ticket, error, usage, model)
+            self._forget(request_id, reader.finished)
+            self._settle(ticket, error, reader.usage, model)
 
     def count_tokens(self, model: str, contents: Any) -> CountTokensResponse:
         """``models.countTokens`` for ``contents``."""
