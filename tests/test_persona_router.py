@@ -125,6 +125,27 @@ def test_decomposed_korean_and_capitals_normalise_to_the_same_text() -> None:
     assert native.normalize_query(composed) == unicodedata.normalize("NFC", composed).casefold()
 
 
+def test_normalisation_equals_nfc_casefold_on_ascii_hangul_and_their_edges() -> None:
+    # ASCII and precomposed Hangul take a fast path; the edges around it take utf8proc's.
+    rng = np.random.default_rng(7)
+    alphabet = [chr(c) for c in range(0x20, 0x7F)] + ["\t", "\n", "\x1f", "가", "힣", "한", "글"]
+    texts = ["".join(rng.choice(alphabet, size=int(rng.integers(1, 40)))) for _ in range(300)]
+    texts += [
+        "가\u11a8",  # syllable + conjoining final consonant: NFC composes them into 각
+        "A\u0301bc",  # combining acute: NFC composes Á, then case folding lowers it
+        "ＡＢＣ 파이썬",  # full-width Latin folds to full-width lower case
+        "ㅈㅅ ㅠㅠ",  # compatibility jamo
+        "Straße KeyError",
+        "\u1100\u1161 KEY",  # conjoining jamo compose into 가
+    ]
+    for text in texts:
+        if not text.strip():
+            with pytest.raises(InvalidArgument, match="whitespace"):
+                native.normalize_query(text)
+            continue
+        assert native.normalize_query(text) == unicodedata.normalize("NFC", text).casefold(), text
+
+
 def test_lexicon_is_whole_word_for_latin_and_substring_for_hangul(fitted: persona.Router) -> None:
     r = fitted.route("catalog of 파이썬에서 나는 에러가")
     assert r.evidence.keywords["elro"] == ("파이썬", "에러")  # particles attached

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "lumengate/assign/utf8.hpp"
+#include "lumengate/persona/router_detail.hpp"
 #include "lumengate/persona/text.hpp"
 
 namespace lumengate::persona {
@@ -671,7 +672,7 @@ void compact_into(std::string_view text, std::string& out) {
     bool pending_space = false;
     char32_t last = 0;
     while (pos < text.size()) {
-        char32_t cp = assign::decode_utf8(text, pos);
+        char32_t cp = decode_valid(text, pos);
         if (is_space(cp)) {
             pending_space = !out.empty();
             continue;
@@ -711,6 +712,9 @@ std::uint32_t fnv1a(std::string_view bytes) noexcept {
 }  // namespace
 
 std::string CrisisDetector::compact(std::string_view normalized) {
+    // Public entry: text from outside is validated (decode_utf8 throws on malformed UTF-8)
+    // before the unchecked decoder reads it.
+    for (std::size_t pos = 0; pos < normalized.size();) assign::decode_utf8(normalized, pos);
     std::string out;
     compact_into(normalized, out);
     return out;
@@ -746,7 +750,7 @@ double CrisisDetector::logit(std::string_view compacted) const {
     starts.clear();
     for (std::size_t pos = 0; pos < padded.size();) {
         starts.push_back(pos);
-        assign::decode_utf8(padded, pos);
+        decode_valid(padded, pos);
     }
     starts.push_back(padded.size());
     const std::size_t cps = starts.size() - 1;
@@ -758,7 +762,8 @@ double CrisisDetector::logit(std::string_view compacted) const {
         }
     }
     if (buckets.empty()) return kModelBias;
-    std::sort(buckets.begin(), buckets.end());
+    thread_local std::vector<std::uint32_t> spare;
+    detail::sort_keys(buckets, spare, kModelBuckets - 1U);
     double dot = 0.0;
     double squares = 0.0;
     for (std::size_t i = 0; i < buckets.size();) {

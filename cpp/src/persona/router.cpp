@@ -7,6 +7,8 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <exception>
 #include <numeric>
@@ -27,7 +29,10 @@ namespace {
 
 // Python's \w for str: letters, numbers and '_' (the word n-grams' token characters).
 bool is_word_char(char32_t cp) noexcept {
-    if (cp == U'_') return true;
+    if (cp < 0x80) {
+        return (cp >= U'a' && cp <= U'z') || (cp >= U'0' && cp <= U'9') || cp == U'_' ||
+               (cp >= U'A' && cp <= U'Z');
+    }
     switch (utf8proc_category(static_cast<utf8proc_int32_t>(cp))) {
         case UTF8PROC_CATEGORY_LU:
         case UTF8PROC_CATEGORY_LL:
@@ -57,38 +62,53 @@ void check_analyzer(const Analyzer& a) {
     }
 }
 
-void for_each_ngram(std::string_view normalized, const Analyzer& analyzer,
-                    const std::function<void(std::string_view, std::uint32_t)>& on_term) {
+namespace {
+
+// Per-thread buffers of the analyzer, reused so routing does not allocate once warm.
+struct TermScratch {
+    std::string padded;
+    std::vector<std::size_t> offsets;
+    // The last word_max tokens, for word n-grams that span whitespace-separated words.
+    std::vector<std::string_view> recent;
+    std::string joined;
+    std::vector<std::uint32_t> hashes;
+    std::vector<std::uint32_t> spare;
+};
+
+TermScratch& term_scratch() {
+    thread_local TermScratch scratch;
+    return scratch;
+}
+
+// The analyzer's terms in one pass over the words: first each word's char_wb n-grams, then the
+// word n-grams ending at that word. A template so the per-term call inlines.
+template <typename F>
+void for_each_term(std::string_view normalized, const Analyzer& analyzer, TermScratch& s,
+                   F&& on_term) {
     // One padded word at a time, exactly like scikit-learn's analyzer="char_wb": n-grams of
     // char_min..char_max code points of " word ", a word shorter than n counted once whole.
-    // Buffers are per thread and reused, so routing does not allocate once warm.
-    thread_local std::string padded;
-    thread_local std::vector<std::size_t> offsets;
-    // The last word_max tokens, for word n-grams that span whitespace-separated words.
-    thread_local std::vector<std::string_view> recent;
-    thread_local std::string joined;
-    recent.clear();
+    s.recent.clear();
     const auto emit_words = [&](std::string_view token) {
-        if (recent.size() == analyzer.word_max) recent.erase(recent.begin());
-        recent.push_back(token);
-        for (std::size_t n = 1; n <= recent.size(); ++n) {
+        if (s.recent.size() == analyzer.word_max) s.recent.erase(s.recent.begin());
+        s.recent.push_back(token);
+        for (std::size_t n = 1; n <= s.recent.size(); ++n) {
             if (n == 1) {
                 on_term(token, word_bucket_of(token));
                 continue;
             }
-            joined.clear();
-            for (std::size_t i = recent.size() - n; i < recent.size(); ++i) {
-                if (!joined.empty()) joined.push_back(' ');
-                joined.append(recent[i]);
+            s.joined.clear();
+            for (std::size_t i = s.recent.size() - n; i < s.recent.size(); ++i) {
+                if (!s.joined.empty()) s.joined.push_back(' ');
+                s.joined.append(s.recent[i]);
             }
-            on_term(joined, word_bucket_of(joined));
+            on_term(std::string_view(s.joined), word_bucket_of(s.joined));
         }
     };
     std::size_t pos = 0;
     while (pos < normalized.size()) {
         std::size_t word_start = pos;
         std::size_t next = pos;
-        char32_t cp = assign::decode_utf8(normalized, next);
+        char32_t cp = decode_valid(normalized, next);
         if (is_space(cp)) {
             pos = next;
             continue;
@@ -96,29 +116,30 @@ void for_each_ngram(std::string_view normalized, const Analyzer& analyzer,
         std::size_t word_end = next;
         while (word_end < normalized.size()) {
             std::size_t probe = word_end;
-            cp = assign::decode_utf8(normalized, probe);
+            cp = decode_valid(normalized, probe);
             if (is_space(cp)) break;
             word_end = probe;
         }
         pos = word_end;
         const std::string_view word = normalized.substr(word_start, word_end - word_start);
-        padded.assign(1, ' ');
-        padded.append(word);
-        padded.push_back(' ');
-        offsets.clear();
-        for (std::size_t i = 0; i < padded.size(); ++i) {
-            if ((static_cast<unsigned char>(padded[i]) & 0xC0U) != 0x80U) offsets.push_back(i);
+        s.padded.assign(1, ' ');
+        s.padded.append(word);
+        s.padded.push_back(' ');
+        s.offsets.clear();
+        for (std::size_t i = 0; i < s.padded.size(); ++i) {
+            if ((static_cast<unsigned char>(s.padded[i]) & 0xC0U) != 0x80U) s.offsets.push_back(i);
         }
-        const std::size_t length = offsets.size();
-        offsets.push_back(padded.size());
-        const std::string_view view(padded);
+        const std::size_t length = s.offsets.size();
+        s.offsets.push_back(s.padded.size());
+        const std::string_view view(s.padded);
         for (std::size_t n = analyzer.char_min; n <= analyzer.char_max; ++n) {
             if (length <= n) {
                 on_term(view, bucket_of(view));
                 break;
             }
             for (std::size_t i = 0; i + n <= length; ++i) {
-                const std::string_view gram = view.substr(offsets[i], offsets[i + n] - offsets[i]);
+                const std::string_view gram =
+                    view.substr(s.offsets[i], s.offsets[i + n] - s.offsets[i]);
                 on_term(gram, bucket_of(gram));
             }
         }
@@ -127,14 +148,14 @@ void for_each_ngram(std::string_view normalized, const Analyzer& analyzer,
         std::size_t t = 0;
         while (t < word.size()) {
             std::size_t after = t;
-            if (!is_word_char(assign::decode_utf8(word, after))) {
+            if (!is_word_char(decode_valid(word, after))) {
                 t = after;
                 continue;
             }
             std::size_t token_end = after;
             while (token_end < word.size()) {
                 std::size_t probe = token_end;
-                if (!is_word_char(assign::decode_utf8(word, probe))) break;
+                if (!is_word_char(decode_valid(word, probe))) break;
                 token_end = probe;
             }
             // `word` views `normalized`, so the token views stay valid for the whole query.
@@ -142,6 +163,14 @@ void for_each_ngram(std::string_view normalized, const Analyzer& analyzer,
             t = token_end;
         }
     }
+}
+
+}  // namespace
+
+void for_each_ngram(std::string_view normalized, const Analyzer& analyzer,
+                    const std::function<void(std::string_view, std::uint32_t)>& on_term) {
+    TermScratch local;
+    for_each_term(normalized, analyzer, local, on_term);
 }
 
 std::uint32_t bucket_of(std::string_view ngram) noexcept {
@@ -154,16 +183,44 @@ std::uint32_t word_bucket_of(std::string_view words) noexcept {
         XXH3_64bits_withSeed(words.data(), words.size(), word_hash_seed) & (hash_buckets - 1U));
 }
 
+void sort_keys(std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>& spare,
+               std::uint32_t max_key) {
+    const std::size_t n = keys.size();
+    const auto bits = static_cast<unsigned>(std::bit_width(max_key));
+    // Two counting passes (least significant digit first) beat comparison sorting once the
+    // n-grams of a query outnumber the counters; the result is the same ascending sequence.
+    const unsigned digit = (bits + 1) / 2;
+    if (n < 96 || digit > 11) {
+        std::sort(keys.begin(), keys.end());
+        return;
+    }
+    spare.resize(n);
+    std::array<std::uint32_t, (1U << 11U)> count{};
+    const std::uint32_t mask = (1U << digit) - 1U;
+    std::uint32_t* from = keys.data();
+    std::uint32_t* to = spare.data();
+    for (unsigned shift = 0; shift < 2 * digit; shift += digit) {
+        std::fill_n(count.begin(), mask + 1U, 0U);
+        for (std::size_t i = 0; i < n; ++i) ++count[(from[i] >> shift) & mask];
+        std::uint32_t total = 0;
+        for (std::uint32_t d = 0; d <= mask; ++d) total += std::exchange(count[d], total);
+        for (std::size_t i = 0; i < n; ++i) to[count[(from[i] >> shift) & mask]++] = from[i];
+        std::swap(from, to);
+    }
+    // After two passes the sorted keys are back in `keys`.
+}
+
 void bucket_counts(std::string_view normalized, const Analyzer& analyzer,
                    std::vector<std::pair<std::uint32_t, std::uint32_t>>& out) {
-    thread_local std::vector<std::uint32_t> hashes;
-    hashes.clear();
-    for_each_ngram(normalized, analyzer,
-                   [&](std::string_view, std::uint32_t bucket) { hashes.push_back(bucket); });
-    std::sort(hashes.begin(), hashes.end());
+    TermScratch& s = term_scratch();
+    s.hashes.clear();
+    for_each_term(normalized, analyzer, s,
+                  [&](std::string_view, std::uint32_t bucket) { s.hashes.push_back(bucket); });
+    sort_keys(s.hashes, s.spare, hash_buckets - 1U);
     out.clear();
+    const std::vector<std::uint32_t>& hashes = s.hashes;
     for (std::size_t i = 0; i < hashes.size();) {
-        std::size_t j = i;
+        std::size_t j = i + 1;
         while (j < hashes.size() && hashes[j] == hashes[i]) ++j;
         out.emplace_back(hashes[i], static_cast<std::uint32_t>(j - i));
         i = j;
@@ -334,15 +391,41 @@ void Model::extract(std::string_view normalized, std::span<const std::string> ke
                     std::vector<std::vector<std::string>>* keywords) const {
     out.index.clear();
     out.value.clear();
-    thread_local std::vector<std::pair<std::uint32_t, std::uint32_t>> counts;
+    struct Scratch {
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> counts;
+        std::vector<std::int32_t> columns;
+    };
+    thread_local Scratch scratch;
+    auto& counts = scratch.counts;
+    auto& columns = scratch.columns;
     detail::bucket_counts(normalized, analyzer_, counts);
+    // The column lookups are independent cache misses: issue them a few buckets ahead so they
+    // overlap instead of each waiting for memory in turn.
+    constexpr std::size_t ahead = 8;
+    const std::size_t n = counts.size();
+    columns.resize(n);
+    for (std::size_t i = 0; i < std::min(ahead, n); ++i) {
+        __builtin_prefetch(&bucket_index_[counts[i].first]);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i + ahead < n) __builtin_prefetch(&bucket_index_[counts[i + ahead].first]);
+        const std::int32_t column = bucket_index_[counts[i].first];
+        columns[i] = column;
+        if (column >= 0) {
+            __builtin_prefetch(&idf_[static_cast<std::size_t>(column)]);
+            __builtin_prefetch(&weights_[static_cast<std::size_t>(column) * personas_.size()]);
+        }
+    }
     // TF-IDF over every bucket (unseen ones with the largest idf) so the L2 norm matches a
     // vectorizer that knew the query's n-grams; only fitted columns carry weights.
     double norm2 = 0;
-    for (const auto& [bucket, count] : counts) {
-        const std::int32_t column = bucket_index_[bucket];
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::int32_t column = columns[i];
+        const std::uint32_t count = counts[i].second;
         const double idf = column >= 0 ? idf_[static_cast<std::size_t>(column)] : idf_unseen_;
-        const double w = (1.0 + std::log(static_cast<double>(count))) * idf;
+        // log(1) is 0 exactly, so skipping it for the usual single occurrence changes nothing.
+        const double tf = count == 1 ? 1.0 : 1.0 + std::log(static_cast<double>(count));
+        const double w = tf * idf;
         norm2 += w * w;
         if (column >= 0) {
             out.index.push_back(column);

@@ -42,6 +42,41 @@ std::size_t first_invalid_byte(std::string_view text, bool& only_space) {
     return std::string_view::npos;
 }
 
+// The common case without utf8proc: text made only of ASCII and precomposed Hangul syllables
+// (U+AC00..U+D7A3) and not only whitespace. NFC leaves such text unchanged (a syllable only
+// composes with a following conjoining jamo, which is not in this set) and case folding only
+// lowers A-Z, so the result equals utf8proc's. Anything else returns false and takes the full
+// path, which also reports invalid UTF-8.
+bool fold_common(std::string_view text, std::string& out) {
+    out.resize(text.size());
+    bool only_space = true;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto b = static_cast<unsigned char>(text[i]);
+        if (b < 0x80U) {
+            const bool space = b == ' ' || (b >= 0x09U && b <= 0x0DU) || (b >= 0x1CU && b <= 0x1FU);
+            only_space = only_space && space;
+            out[i] = static_cast<char>(b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b);
+            ++i;
+            continue;
+        }
+        // Hangul syllables are EA B0 80 .. ED 9E A3 in UTF-8.
+        if (b < 0xEAU || b > 0xEDU || i + 3 > text.size()) return false;
+        const auto b1 = static_cast<unsigned char>(text[i + 1]);
+        const auto b2 = static_cast<unsigned char>(text[i + 2]);
+        if ((b1 & 0xC0U) != 0x80U || (b2 & 0xC0U) != 0x80U) return false;
+        const char32_t cp = (static_cast<char32_t>(b & 0x0FU) << 12U) |
+                            (static_cast<char32_t>(b1 & 0x3FU) << 6U) | (b2 & 0x3FU);
+        if (cp < 0xAC00 || cp > 0xD7A3) return false;
+        out[i] = static_cast<char>(b);
+        out[i + 1] = static_cast<char>(b1);
+        out[i + 2] = static_cast<char>(b2);
+        only_space = false;
+        i += 3;
+    }
+    return !only_space;
+}
+
 }  // namespace
 
 bool is_space(char32_t cp) noexcept {
@@ -70,6 +105,8 @@ std::string normalize_query(std::string_view text, std::size_t max_bytes,
                                          " bytes, over the limit of " + std::to_string(max_bytes) +
                                          " bytes (max_query_bytes)");
     }
+    std::string out;
+    if (fold_common(text, out)) return out;
     bool only_space = true;
     const std::size_t bad = first_invalid_byte(text, only_space);
     if (bad != std::string_view::npos) {

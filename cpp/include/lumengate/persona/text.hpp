@@ -22,6 +22,32 @@ std::vector<char32_t> code_points(std::string_view text);
 
 bool is_space(char32_t cp) noexcept;
 
+// Decodes the code point at `pos` of text already validated as UTF-8 and advances `pos`;
+// no checks, so the hot loops over normalised text stay branch-light and inline.
+inline char32_t decode_valid(std::string_view text, std::size_t& pos) noexcept {
+    const auto b0 = static_cast<unsigned char>(text[pos]);
+    if (b0 < 0x80U) {
+        ++pos;
+        return b0;
+    }
+    const auto next = [&](std::size_t i) {
+        return static_cast<char32_t>(static_cast<unsigned char>(text[pos + i]) & 0x3FU);
+    };
+    char32_t cp = 0;
+    if (b0 < 0xE0U) {
+        cp = (static_cast<char32_t>(b0 & 0x1FU) << 6U) | next(1);
+        pos += 2;
+    } else if (b0 < 0xF0U) {
+        cp = (static_cast<char32_t>(b0 & 0x0FU) << 12U) | (next(1) << 6U) | next(2);
+        pos += 3;
+    } else {
+        cp = (static_cast<char32_t>(b0 & 0x07U) << 18U) | (next(1) << 12U) | (next(2) << 6U) |
+             next(3);
+        pos += 4;
+    }
+    return cp;
+}
+
 // Letters and digits of Latin script (ASCII, Latin-1 and Latin Extended): the characters
 // that make two Latin runs one word, so "log" is not found inside "catalog".
 bool is_latin_word_char(char32_t cp) noexcept;
