@@ -112,6 +112,22 @@ def test_aho_corasick_finds_exactly_what_brute_force_finds() -> None:
         assert found == expected, (patterns, text)
 
 
+def test_aho_corasick_with_more_nodes_than_16_bit_states_hold() -> None:
+    # Over 2^15 trie nodes switches the transition table to 32-bit entries.
+    rng = np.random.default_rng(11)
+    letters = list("abcdefghij가나다")
+    patterns = ["".join(rng.choice(letters, size=9)) for _ in range(5000)]
+    texts = [
+        "".join(rng.choice(letters + [" ", "z"], size=200)),
+        patterns[17] + " x " + patterns[4999] + patterns[2500][:5],
+    ]
+    encoded = [p.encode() for p in patterns]
+    for text in texts:
+        found = sorted(native.aho_corasick_matches(patterns, text))
+        assert found == brute_force(encoded, text.encode())
+    assert len(sorted(native.aho_corasick_matches(patterns, texts[1]))) >= 2
+
+
 def test_aho_corasick_rejects_empty_pattern() -> None:
     with pytest.raises(InvalidArgument, match=r"patterns\[1\]"):
         native.aho_corasick_matches(["a", ""], "abc")

@@ -741,9 +741,13 @@ CrisisDetector::CrisisDetector() {
 double CrisisDetector::model_threshold() noexcept { return kModelThreshold; }
 
 double CrisisDetector::logit(std::string_view compacted) const {
-    thread_local std::string padded;
-    thread_local std::vector<std::size_t> starts;
-    thread_local std::vector<std::uint32_t> buckets;
+    struct Scratch {
+        std::string padded;
+        std::vector<std::size_t> starts;
+        std::vector<std::uint32_t> buckets, spare;
+    };
+    thread_local Scratch scratch;
+    auto& [padded, starts, buckets, spare] = scratch;
     padded.assign(1, ' ');
     padded.append(compacted);
     padded.push_back(' ');
@@ -762,7 +766,6 @@ double CrisisDetector::logit(std::string_view compacted) const {
         }
     }
     if (buckets.empty()) return kModelBias;
-    thread_local std::vector<std::uint32_t> spare;
     detail::sort_keys(buckets, spare, kModelBuckets - 1U);
     double dot = 0.0;
     double squares = 0.0;

@@ -1,6 +1,7 @@
 #pragma once
 // A byte-level Aho-Corasick automaton: every occurrence of every pattern in one left-to-right
 // pass. The goto function is completed into a dense table so matching is one lookup per byte.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -20,9 +21,34 @@ class AhoCorasick {
     template <typename F>
     void for_each_match(std::string_view text, F&& on_match) const {
         if (patterns_.empty()) return;
+        if (!wide_.empty()) {
+            run(wide_, text, on_match);
+        } else {
+            run(narrow_, text, on_match);
+        }
+    }
+
+    [[nodiscard]] std::size_t size() const noexcept { return patterns_.size(); }
+    [[nodiscard]] const std::string& pattern(std::size_t i) const { return patterns_.at(i); }
+    // Bytes of the transition table (what a match pass may touch).
+    [[nodiscard]] std::size_t table_bytes() const noexcept {
+        return narrow_.size() * sizeof(std::uint16_t) + wide_.size() * sizeof(std::uint32_t);
+    }
+
+  private:
+    // The goto function is completed into a table with one row per node and one column per
+    // byte class (each byte that occurs in a pattern has its own class; every other byte is
+    // class 0 and leads back to the root). An entry is the next node shifted left by one, with
+    // the low bit set when that node reports a match (it ends a pattern or has a dictionary
+    // link), so the common no-match step is one load. 16-bit entries when the nodes fit.
+    template <typename State, typename F>
+    void run(const std::vector<State>& delta, std::string_view text, F& on_match) const {
         std::uint32_t state = 0;
         for (std::size_t i = 0; i < text.size(); ++i) {
-            state = delta_[state * 256U + static_cast<unsigned char>(text[i])];
+            const State entry =
+                delta[state * classes_ + class_of_[static_cast<unsigned char>(text[i])]];
+            state = static_cast<std::uint32_t>(entry >> 1U);
+            if ((entry & 1U) == 0) continue;
             for (std::uint32_t node = terminal_[state] ? state : dict_link_[state]; node != 0;
                  node = dict_link_[node]) {
                 for (std::uint32_t k = outputs_begin_[node]; k < outputs_begin_[node + 1]; ++k) {
@@ -32,12 +58,11 @@ class AhoCorasick {
         }
     }
 
-    [[nodiscard]] std::size_t size() const noexcept { return patterns_.size(); }
-    [[nodiscard]] const std::string& pattern(std::size_t i) const { return patterns_.at(i); }
-
-  private:
     std::vector<std::string> patterns_;
-    std::vector<std::uint32_t> delta_;          // nodes × 256
+    std::array<std::uint8_t, 256> class_of_{};
+    std::uint32_t classes_ = 1;
+    std::vector<std::uint16_t> narrow_;         // nodes × classes, when nodes < 2^15
+    std::vector<std::uint32_t> wide_;           // nodes × classes, otherwise
     std::vector<std::uint32_t> dict_link_;      // nearest proper suffix that ends a pattern
     std::vector<std::uint8_t> terminal_;        // node ends at least one pattern
     std::vector<std::uint32_t> outputs_begin_;  // CSR offsets into outputs_, nodes + 1
