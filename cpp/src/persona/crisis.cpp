@@ -698,17 +698,6 @@ bool latin_before(std::string_view text, std::size_t start) {
     return is_latin_word_char(assign::decode_utf8(text, pos));
 }
 
-// Learned model features: every 2- to 4-code-point window of " " + compact text + " ", hashed
-// (FNV-1a, 32 bit, over its UTF-8 bytes) into kModelBuckets buckets, counts L2-normalised.
-std::uint32_t fnv1a(std::string_view bytes) noexcept {
-    std::uint32_t h = 2166136261U;
-    for (const char c : bytes) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 16777619U;
-    }
-    return h;
-}
-
 }  // namespace
 
 std::string CrisisDetector::compact(std::string_view normalized) {
@@ -740,14 +729,17 @@ CrisisDetector::CrisisDetector() {
 
 double CrisisDetector::model_threshold() noexcept { return kModelThreshold; }
 
+// Learned model features: every 2- to 4-code-point window of " " + compact text + " ", hashed
+// (FNV-1a, 32 bit, over its UTF-8 bytes) into kModelBuckets buckets, counts L2-normalised.
 double CrisisDetector::logit(std::string_view compacted) const {
     struct Scratch {
         std::string padded;
         std::vector<std::size_t> starts;
-        std::vector<std::uint32_t> buckets, spare;
+        std::vector<std::uint32_t> counts;  // per bucket, all zero between calls
+        std::vector<std::uint32_t> touched;
     };
     thread_local Scratch scratch;
-    auto& [padded, starts, buckets, spare] = scratch;
+    auto& [padded, starts, counts, touched] = scratch;
     padded.assign(1, ' ');
     padded.append(compacted);
     padded.push_back(' ');
@@ -758,25 +750,31 @@ double CrisisDetector::logit(std::string_view compacted) const {
     }
     starts.push_back(padded.size());
     const std::size_t cps = starts.size() - 1;
-    buckets.clear();
-    for (std::size_t n = 2; n <= 4; ++n) {
-        for (std::size_t i = 0; i + n <= cps; ++i) {
-            const std::string_view gram(padded.data() + starts[i], starts[i + n] - starts[i]);
-            buckets.push_back(fnv1a(gram) & (kModelBuckets - 1U));
-        }
-    }
-    if (buckets.empty()) return kModelBias;
-    detail::sort_keys(buckets, spare, kModelBuckets - 1U);
+    counts.resize(kModelBuckets, 0U);
+    touched.clear();
+    // FNV-1a is a running hash, so the 2-, 3- and 4-grams starting at one code point are the
+    // same hash fed one more code point each time: one pass, no per-gram rehashing. The dot
+    // product adds a bucket's weight once per occurrence (= count × weight), and the squared
+    // norm grows by 2c + 1 when a bucket's count goes from c to c + 1.
     double dot = 0.0;
     double squares = 0.0;
-    for (std::size_t i = 0; i < buckets.size();) {
-        std::size_t j = i;
-        while (j < buckets.size() && buckets[j] == buckets[i]) ++j;
-        const auto count = static_cast<double>(j - i);
-        dot += count * static_cast<double>(weights_[buckets[i]]);
-        squares += count * count;
-        i = j;
+    for (std::size_t i = 0; i + 2 <= cps; ++i) {
+        std::uint32_t h = 2166136261U;
+        for (std::size_t n = 1; n <= 4 && i + n <= cps; ++n) {
+            for (std::size_t b = starts[i + n - 1]; b < starts[i + n]; ++b) {
+                h ^= static_cast<unsigned char>(padded[b]);
+                h *= 16777619U;
+            }
+            if (n < 2) continue;
+            const std::uint32_t bucket = h & (kModelBuckets - 1U);
+            const std::uint32_t before = counts[bucket]++;
+            if (before == 0) touched.push_back(bucket);
+            squares += 2.0 * static_cast<double>(before) + 1.0;
+            dot += static_cast<double>(weights_[bucket]);
+        }
     }
+    for (const std::uint32_t bucket : touched) counts[bucket] = 0;
+    if (squares == 0.0) return kModelBias;
     return kModelBias + dot / std::sqrt(squares);
 }
 

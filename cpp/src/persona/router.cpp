@@ -67,6 +67,16 @@ void check_analyzer(const Analyzer& a) {
 
 namespace {
 
+inline std::uint32_t char_bucket(std::string_view ngram) noexcept {
+    return static_cast<std::uint32_t>(XXH3_64bits(ngram.data(), ngram.size()) &
+                                      (hash_buckets - 1U));
+}
+
+inline std::uint32_t word_bucket(std::string_view words) noexcept {
+    return static_cast<std::uint32_t>(
+        XXH3_64bits_withSeed(words.data(), words.size(), word_hash_seed) & (hash_buckets - 1U));
+}
+
 // Per-thread buffers of the analyzer, reused so routing does not allocate once warm.
 struct TermScratch {
     std::string padded;
@@ -96,7 +106,7 @@ void for_each_term(std::string_view normalized, const Analyzer& analyzer, TermSc
         s.recent.push_back(token);
         for (std::size_t n = 1; n <= s.recent.size(); ++n) {
             if (n == 1) {
-                on_term(token, word_bucket_of(token));
+                on_term(token, word_bucket(token));
                 continue;
             }
             s.joined.clear();
@@ -104,7 +114,7 @@ void for_each_term(std::string_view normalized, const Analyzer& analyzer, TermSc
                 if (!s.joined.empty()) s.joined.push_back(' ');
                 s.joined.append(s.recent[i]);
             }
-            on_term(std::string_view(s.joined), word_bucket_of(s.joined));
+            on_term(std::string_view(s.joined), word_bucket(s.joined));
         }
     };
     std::size_t pos = 0;
@@ -137,13 +147,13 @@ void for_each_term(std::string_view normalized, const Analyzer& analyzer, TermSc
         const std::string_view view(s.padded);
         for (std::size_t n = analyzer.char_min; n <= analyzer.char_max; ++n) {
             if (length <= n) {
-                on_term(view, bucket_of(view));
+                on_term(view, char_bucket(view));
                 break;
             }
             for (std::size_t i = 0; i + n <= length; ++i) {
                 const std::string_view gram =
                     view.substr(s.offsets[i], s.offsets[i + n] - s.offsets[i]);
-                on_term(gram, bucket_of(gram));
+                on_term(gram, char_bucket(gram));
             }
         }
         if (analyzer.word_max == 0) continue;
@@ -176,15 +186,9 @@ void for_each_ngram(std::string_view normalized, const Analyzer& analyzer,
     for_each_term(normalized, analyzer, local, on_term);
 }
 
-std::uint32_t bucket_of(std::string_view ngram) noexcept {
-    return static_cast<std::uint32_t>(XXH3_64bits(ngram.data(), ngram.size()) &
-                                      (hash_buckets - 1U));
-}
+std::uint32_t bucket_of(std::string_view ngram) noexcept { return char_bucket(ngram); }
 
-std::uint32_t word_bucket_of(std::string_view words) noexcept {
-    return static_cast<std::uint32_t>(
-        XXH3_64bits_withSeed(words.data(), words.size(), word_hash_seed) & (hash_buckets - 1U));
-}
+std::uint32_t word_bucket_of(std::string_view words) noexcept { return word_bucket(words); }
 
 void sort_keys(std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>& spare,
                std::uint32_t max_key) {
@@ -194,13 +198,18 @@ void sort_keys(std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>& spa
         std::sort(keys.begin(), keys.end());
         return;
     }
-    // One counting pass on the top 8 bits puts every key in its final neighbourhood (a query's
-    // few hundred hashes leave about one per range), then insertion sort only fixes order
-    // inside each range: far fewer steps than a comparison sort, and the same result.
-    const unsigned shift = bits - 8;
-    std::array<std::uint32_t, 257> start{};
+    // One counting pass on the top bits puts every key in its final neighbourhood, then
+    // insertion sort only fixes order inside each range: far fewer steps than a comparison
+    // sort, and the same result.
+    // About one range per key (256 to 2048 ranges).
+    const unsigned range_bits = std::min(bits, std::clamp<unsigned>(
+                                                   static_cast<unsigned>(std::bit_width(n)), 8, 11));
+    const unsigned shift = bits - range_bits;
+    std::array<std::uint32_t, (1U << 11U) + 1U> start;
+    const std::size_t ranges = std::size_t{1} << range_bits;
+    std::fill_n(start.begin(), ranges + 1, 0U);
     for (const std::uint32_t key : keys) ++start[(key >> shift) + 1];
-    for (std::size_t d = 1; d < start.size(); ++d) start[d] += start[d - 1];
+    for (std::size_t d = 1; d <= ranges; ++d) start[d] += start[d - 1];
     spare.resize(n);
     for (const std::uint32_t key : keys) spare[start[key >> shift]++] = key;
     for (std::size_t i = 1; i < n; ++i) {
@@ -212,9 +221,10 @@ void sort_keys(std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>& spa
     keys.swap(spare);
 }
 
-void bucket_counts(std::string_view normalized, const Analyzer& analyzer,
-                   std::vector<std::pair<std::uint32_t, std::uint32_t>>& out) {
-    TermScratch& s = term_scratch();
+namespace {
+
+void bucket_counts_with(std::string_view normalized, const Analyzer& analyzer, TermScratch& s,
+                        std::vector<std::pair<std::uint32_t, std::uint32_t>>& out) {
     s.hashes.clear();
     for_each_term(normalized, analyzer, s,
                   [&](std::string_view, std::uint32_t bucket) { s.hashes.push_back(bucket); });
@@ -227,6 +237,13 @@ void bucket_counts(std::string_view normalized, const Analyzer& analyzer,
         out.emplace_back(hashes[i], static_cast<std::uint32_t>(j - i));
         i = j;
     }
+}
+
+}  // namespace
+
+void bucket_counts(std::string_view normalized, const Analyzer& analyzer,
+                   std::vector<std::pair<std::uint32_t, std::uint32_t>>& out) {
+    bucket_counts_with(normalized, analyzer, term_scratch(), out);
 }
 
 void softmax(std::span<const double> z, double temperature, std::span<double> p) {
@@ -394,6 +411,7 @@ void Model::extract(std::string_view normalized, std::span<const std::string> ke
     out.index.clear();
     out.value.clear();
     struct Scratch {
+        detail::TermScratch terms;
         std::vector<std::pair<std::uint32_t, std::uint32_t>> counts;
         std::vector<std::int32_t> columns;
         std::vector<std::uint32_t> hits;
@@ -401,7 +419,7 @@ void Model::extract(std::string_view normalized, std::span<const std::string> ke
     thread_local Scratch scratch;
     auto& counts = scratch.counts;
     auto& columns = scratch.columns;
-    detail::bucket_counts(normalized, analyzer_, counts);
+    detail::bucket_counts_with(normalized, analyzer_, scratch.terms, counts);
     // The column lookups are independent cache misses: issue them a few buckets ahead so they
     // overlap instead of each waiting for memory in turn.
     constexpr std::size_t ahead = 8;
