@@ -373,10 +373,20 @@ Model::Model(std::vector<PersonaSpec> personas, std::size_t max_query_bytes,
 }
 
 void Model::compile() {
-    bucket_index_.assign(hash_buckets, -1);
-    for (std::size_t j = 0; j < buckets_.size(); ++j) {
-        bucket_index_[buckets_[j]] = static_cast<std::int32_t>(j);
+    column16_.clear();
+    column32_.clear();
+    if (buckets_.size() < 0xFFFFU) {
+        column16_.assign(hash_buckets, 0);
+        for (std::size_t j = 0; j < buckets_.size(); ++j) {
+            column16_[buckets_[j]] = static_cast<std::uint16_t>(j + 1);
+        }
+    } else {
+        column32_.assign(hash_buckets, 0);
+        for (std::size_t j = 0; j < buckets_.size(); ++j) {
+            column32_[buckets_[j]] = static_cast<std::int32_t>(j + 1);
+        }
     }
+    build_rows();
     patterns_.clear();
     pattern_owner_.clear();
     pattern_latin_start_.clear();
@@ -399,6 +409,18 @@ void Model::compile() {
         }
     }
     lexicon_ = AhoCorasick(patterns_);
+}
+
+void Model::build_rows() {
+    rows_.clear();
+    if (!fitted()) return;
+    const std::size_t k = personas_.size();
+    rows_.resize(buckets_.size() * (k + 1));
+    for (std::size_t j = 0; j < buckets_.size(); ++j) {
+        rows_[j * (k + 1)] = idf_[j];
+        std::copy_n(weights_.begin() + static_cast<std::ptrdiff_t>(j * k), k,
+                    rows_.begin() + static_cast<std::ptrdiff_t>(j * (k + 1) + 1));
+    }
 }
 
 std::size_t Model::feature_count() const noexcept {
@@ -425,17 +447,17 @@ void Model::extract(std::string_view normalized, std::span<const std::string> ke
     constexpr std::size_t ahead = 8;
     const std::size_t n = counts.size();
     columns.resize(n);
+    // Once fitted, a column's idf and weights share one row (rows_); while fitting, idf_.
+    const std::size_t stride = rows_.empty() ? 1 : personas_.size() + 1;
+    const double* idf_of = rows_.empty() ? idf_.data() : rows_.data();
     for (std::size_t i = 0; i < std::min(ahead, n); ++i) {
-        __builtin_prefetch(&bucket_index_[counts[i].first]);
+        __builtin_prefetch(column_slot(counts[i].first));
     }
     for (std::size_t i = 0; i < n; ++i) {
-        if (i + ahead < n) __builtin_prefetch(&bucket_index_[counts[i + ahead].first]);
-        const std::int32_t column = bucket_index_[counts[i].first];
+        if (i + ahead < n) __builtin_prefetch(column_slot(counts[i + ahead].first));
+        const std::int32_t column = column_of(counts[i].first);
         columns[i] = column;
-        if (column >= 0) {
-            __builtin_prefetch(&idf_[static_cast<std::size_t>(column)]);
-            __builtin_prefetch(&weights_[static_cast<std::size_t>(column) * personas_.size()]);
-        }
+        if (column >= 0) __builtin_prefetch(idf_of + static_cast<std::size_t>(column) * stride);
     }
     // TF-IDF over every bucket (unseen ones with the largest idf) so the L2 norm matches a
     // vectorizer that knew the query's n-grams; only fitted columns carry weights.
@@ -443,7 +465,8 @@ void Model::extract(std::string_view normalized, std::span<const std::string> ke
     for (std::size_t i = 0; i < n; ++i) {
         const std::int32_t column = columns[i];
         const std::uint32_t count = counts[i].second;
-        const double idf = column >= 0 ? idf_[static_cast<std::size_t>(column)] : idf_unseen_;
+        const double idf =
+            column >= 0 ? idf_of[static_cast<std::size_t>(column) * stride] : idf_unseen_;
         // log(1) is 0 exactly, so skipping it for the usual single occurrence changes nothing.
         const double tf = count == 1 ? 1.0 : 1.0 + std::log(static_cast<double>(count));
         const double w = tf * idf;
@@ -500,7 +523,10 @@ void Model::scores(const Sparse& x, std::span<double> logits) const {
     const std::size_t k = personas_.size();
     std::copy(bias_.begin(), bias_.end(), logits.begin());
     for (std::size_t i = 0; i < x.index.size(); ++i) {
-        const double* w = &weights_[static_cast<std::size_t>(x.index[i]) * k];
+        const auto column = static_cast<std::size_t>(x.index[i]);
+        const double* w = column < buckets_.size() && !rows_.empty()
+                              ? &rows_[column * (k + 1) + 1]
+                              : &weights_[column * k];
         for (std::size_t c = 0; c < k; ++c) logits[c] += x.value[i] * w[c];
     }
 }

@@ -286,6 +286,7 @@ class ModelFitter {
         m->bias_.assign(theta.end() - static_cast<std::ptrdiff_t>(k), theta.end());
         theta.resize(theta.size() - k);
         m->weights_ = std::move(theta);
+        m->build_rows();
         return m;
     }
 
