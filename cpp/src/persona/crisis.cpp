@@ -735,11 +735,10 @@ double CrisisDetector::logit(std::string_view compacted) const {
     struct Scratch {
         std::string padded;
         std::vector<std::size_t> starts;
-        std::vector<std::uint32_t> counts;  // per bucket, all zero between calls
-        std::vector<std::uint32_t> touched;
+        std::vector<std::uint32_t> buckets, spare;
     };
     thread_local Scratch scratch;
-    auto& [padded, starts, counts, touched] = scratch;
+    auto& [padded, starts, buckets, spare] = scratch;
     padded.assign(1, ' ');
     padded.append(compacted);
     padded.push_back(' ');
@@ -750,14 +749,9 @@ double CrisisDetector::logit(std::string_view compacted) const {
     }
     starts.push_back(padded.size());
     const std::size_t cps = starts.size() - 1;
-    counts.resize(kModelBuckets, 0U);
-    touched.clear();
+    buckets.clear();
     // FNV-1a is a running hash, so the 2-, 3- and 4-grams starting at one code point are the
-    // same hash fed one more code point each time: one pass, no per-gram rehashing. The dot
-    // product adds a bucket's weight once per occurrence (= count × weight), and the squared
-    // norm grows by 2c + 1 when a bucket's count goes from c to c + 1.
-    double dot = 0.0;
-    double squares = 0.0;
+    // same hash fed one more code point each time: one pass, no per-gram rehashing.
     for (std::size_t i = 0; i + 2 <= cps; ++i) {
         std::uint32_t h = 2166136261U;
         for (std::size_t n = 1; n <= 4 && i + n <= cps; ++n) {
@@ -765,16 +759,22 @@ double CrisisDetector::logit(std::string_view compacted) const {
                 h ^= static_cast<unsigned char>(padded[b]);
                 h *= 16777619U;
             }
-            if (n < 2) continue;
-            const std::uint32_t bucket = h & (kModelBuckets - 1U);
-            const std::uint32_t before = counts[bucket]++;
-            if (before == 0) touched.push_back(bucket);
-            squares += 2.0 * static_cast<double>(before) + 1.0;
-            dot += static_cast<double>(weights_[bucket]);
+            if (n >= 2) buckets.push_back(h & (kModelBuckets - 1U));
         }
     }
-    for (const std::uint32_t bucket : touched) counts[bucket] = 0;
-    if (squares == 0.0) return kModelBias;
+    if (buckets.empty()) return kModelBias;
+    // Sorted, equal buckets are runs (their counts) and the weights are read in address order.
+    detail::sort_keys(buckets, spare, kModelBuckets - 1U);
+    double dot = 0.0;
+    double squares = 0.0;
+    for (std::size_t i = 0; i < buckets.size();) {
+        std::size_t j = i + 1;
+        while (j < buckets.size() && buckets[j] == buckets[i]) ++j;
+        const auto count = static_cast<double>(j - i);
+        dot += count * static_cast<double>(weights_[buckets[i]]);
+        squares += count * count;
+        i = j;
+    }
     return kModelBias + dot / std::sqrt(squares);
 }
 
