@@ -897,7 +897,9 @@ def test_the_total_deadline_bounds_every_retry(fake_gemini: FakeGemini) -> None:
     policy = _quick_retry(max_attempts=100, initial_delay_s=0.05, max_delay_s=0.05)
     with _blocking(fake_gemini, retry=policy, timeout=timeout) as client:
         started = time.monotonic()
-        with pytest.raises(ServerError):
+        # The last attempt's 503 when the next backoff would pass the deadline, or Timeout when
+        # the deadline falls while an attempt is in flight (a slow, loaded machine).
+        with pytest.raises((ServerError, Timeout)):
             client.generate_content(MODEL, "hello")
     assert time.monotonic() - started < 2
     assert 2 <= len(fake_gemini.requests) < 100
