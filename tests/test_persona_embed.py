@@ -540,3 +540,55 @@ def test_fake_records_are_what_the_embedder_sent(fake: FakeGemini) -> None:
             }
         ]
     }
+
+
+def test_concurrent_async_calls_share_one_request(fake: FakeGemini) -> None:
+    async def main() -> tuple[list[Any], list[Any]]:
+        async with _async(fake) as client:
+            embedder = persona.GeminiEmbedder(client, dimensions=DIMS)
+            fake.script(Reply.json({"embeddings": [{"values": [1.0] * DIMS}]}, latency=0.2))
+            got = await asyncio.gather(*(embedder.aembed(["burst"]) for _ in range(5)))
+            fake.script(Fault.status(500, latency=0.2), endpoint="batchEmbedContents")
+            failed = await asyncio.gather(
+                *(embedder.aembed(["fails together"]) for _ in range(3)), return_exceptions=True
+            )
+            return list(got), list(failed)
+
+    got, failed = run(main)
+    assert _sent(fake) == [["burst"], ["fails together"]]
+    for vectors in got:
+        np.testing.assert_allclose(vectors, np.full((1, DIMS), DIMS**-0.5), rtol=1e-6)
+    assert all(isinstance(error, ServerError) for error in failed)
+
+
+def test_a_cancelled_fetch_lets_the_waiting_call_fetch_itself(fake: FakeGemini) -> None:
+    async def main() -> Any:
+        async with _async(fake) as client:
+            embedder = persona.GeminiEmbedder(client, dimensions=DIMS)
+            fake.script(Reply.json({"embeddings": [{"values": [1.0] * DIMS}]}, latency=1.0))
+            first = asyncio.ensure_future(embedder.aembed(["slow"]))
+            await asyncio.sleep(0.05)
+            second = asyncio.ensure_future(embedder.aembed(["slow"]))
+            await asyncio.sleep(0.05)
+            first.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            return await second
+
+    vectors = run(main)
+    assert vectors.shape == (1, DIMS)
+    assert _sent(fake) == [["slow"], ["slow"]]
+
+
+def test_bytes_queries_are_embedded_as_their_text(fake: FakeGemini) -> None:
+    train, labels = _labelled(20)
+    with _blocking(fake) as client:
+        embedder = persona.GeminiEmbedder(client, dimensions=DIMS)
+        router = persona.Router().fit(train, labels, embedder=embedder)
+        as_bytes = router.route("파이썬 오류".encode(), embedder=embedder)
+        as_text = router.route("파이썬 오류", embedder=embedder)
+        with pytest.raises(InvalidArgument) as caught:
+            embedder.embed([b"\xff\xfe"])
+    assert as_bytes == as_text
+    assert caught.value.field == "texts[0]"
+    assert _sent(fake)[-1] == ["파이썬 오류"]

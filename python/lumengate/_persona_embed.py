@@ -4,7 +4,8 @@
 ``models.batchEmbedContents`` on a :class:`lumengate.gemini.BlockingClient` (:meth:`embed`) or
 a :class:`lumengate.gemini.Client` (``await`` :meth:`aembed`). Identical texts in one call are
 sent once, and an LRU cache keyed by (model, dimensions, task type, text) answers texts seen
-before without a request, so a service routing repeated queries pays for each text once.
+before without a request, so a service routing repeated queries pays for each text once; on an
+asyncio client, tasks asking for a text already being fetched await that request.
 
 A batch holds at most 100 texts: the API rejects larger ones with "at most 100 requests can be
 in one batch". gemini-embedding-001 returns 3072 values, normalised to unit length; asked for
@@ -15,6 +16,7 @@ normalise them. The embedder does that by default whenever ``dimensions`` is set
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -120,6 +122,8 @@ class GeminiEmbedder:
         self._misses = 0
         self._requests = 0
         self._width: int | None = dimensions
+        # Only an asyncio client's embedder uses it, on that client's one event loop.
+        self._in_flight: dict[tuple[str, int | None, str | None, str], asyncio.Future[Any]] = {}
 
     def __repr__(self) -> str:
         kind = "Client" if isinstance(self._client, Client) else "BlockingClient"
@@ -162,8 +166,9 @@ class GeminiEmbedder:
 
     # Embedding ---------------------------------------------------------------------------
 
-    def embed(self, texts: Sequence[str]) -> Vector:
-        """float32 ``[len(texts), d]``, row i for ``texts[i]`` (blocking client)."""
+    def embed(self, texts: Sequence[str | bytes]) -> Vector:
+        """float32 ``[len(texts), d]``, row i for ``texts[i]`` (``str`` or UTF-8 ``bytes``),
+        on a blocking client."""
         client = self._client
         if not isinstance(client, BlockingClient):
             raise TypeError(
@@ -178,7 +183,7 @@ class GeminiEmbedder:
             found.update(self._store(chunk, reply.embeddings))
         return self._assemble(unique, where, found)
 
-    async def aembed(self, texts: Sequence[str]) -> Vector:
+    async def aembed(self, texts: Sequence[str | bytes]) -> Vector:
         """As :meth:`embed`, awaiting an asyncio :class:`~lumengate.gemini.Client`."""
         client = self._client
         if not isinstance(client, Client):
@@ -188,11 +193,49 @@ class GeminiEmbedder:
             )
         unique, where, missing = self._plan(texts)
         found = self._lookup(unique, missing)
-        for start in range(0, len(missing), self._batch_size):
-            chunk = missing[start : start + self._batch_size]
-            reply = await client.batch_embed_contents(self._model, chunk, self._config())
-            found.update(self._store(chunk, reply.embeddings))
+        # Texts another task is already fetching are awaited, not sent again: a burst of
+        # identical queries costs one request.
+        shared = {
+            t: self._in_flight[self._key(t)] for t in missing if self._key(t) in self._in_flight
+        }
+        own = [t for t in missing if t not in shared]
+        found.update(await self._fetch_async(client, own))
+        retry = []
+        for text, future in shared.items():
+            vector = await asyncio.shield(future)
+            if vector is None:  # the fetching task was cancelled: fetch it here
+                retry.append(text)
+            else:
+                found[text] = vector
+        found.update(await self._fetch_async(client, retry))
         return self._assemble(unique, where, found)
+
+    async def _fetch_async(self, client: Client, texts: list[str]) -> dict[str, Vector]:
+        loop = asyncio.get_running_loop()
+        futures: dict[str, asyncio.Future[Vector | None]] = {}
+        for text in texts:
+            futures[text] = self._in_flight[self._key(text)] = loop.create_future()
+        found: dict[str, Vector] = {}
+        try:
+            for start in range(0, len(texts), self._batch_size):
+                chunk = texts[start : start + self._batch_size]
+                reply = await client.batch_embed_contents(self._model, chunk, self._config())
+                for text, vector in self._store(chunk, reply.embeddings).items():
+                    found[text] = vector
+                    futures[text].set_result(vector)
+        except Exception as error:
+            for future in futures.values():
+                if not future.done():
+                    future.set_exception(error)
+                    future.exception()  # waiters re-raise it; none may be waiting
+            raise
+        finally:
+            for text, future in futures.items():
+                if not future.done():
+                    future.set_result(None)
+                if self._in_flight.get(self._key(text)) is future:
+                    del self._in_flight[self._key(text)]
+        return found
 
     # Internals ---------------------------------------------------------------------------
 
@@ -207,7 +250,7 @@ class GeminiEmbedder:
     def _key(self, text: str) -> tuple[str, int | None, str | None, str]:
         return (self._model, self._dimensions, self._task_type, text)
 
-    def _plan(self, texts: Sequence[str]) -> tuple[list[str], list[int], list[str]]:
+    def _plan(self, texts: Sequence[str | bytes]) -> tuple[list[str], list[int], list[str]]:
         """The distinct texts in first-seen order, each input's index into them, and (filled
         by :meth:`_lookup`) the ones to fetch."""
         if isinstance(texts, (str, bytes)):
