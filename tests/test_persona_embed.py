@@ -592,3 +592,28 @@ def test_bytes_queries_are_embedded_as_their_text(fake: FakeGemini) -> None:
     assert as_bytes == as_text
     assert caught.value.field == "texts[0]"
     assert _sent(fake)[-1] == ["파이썬 오류"]
+
+
+def test_bad_router_arguments_fail_before_any_request(fake: FakeGemini) -> None:
+    train, labels = _labelled(12)
+    vectors = np.eye(12, DIMS, dtype=np.float32)
+    router = persona.Router().fit(train, labels, embeddings=vectors)
+    with _blocking(fake) as client:
+        embedder = persona.GeminiEmbedder(client, dimensions=DIMS)
+        with pytest.raises(InvalidArgument, match="threads"):
+            router.route_many(["x"], embedder=embedder, threads=0)
+        with pytest.raises(InvalidArgument, match="resonance_keys"):
+            router.route_many(["x", "y"], ["calm"], embedder=embedder)
+        with pytest.raises(InvalidArgument):
+            router.route("x", resonance_key=42, embedder=embedder)
+
+    async def main() -> None:
+        async with _async(fake) as client:
+            embedder = persona.GeminiEmbedder(client, dimensions=DIMS)
+            with pytest.raises(InvalidArgument):
+                await router.aroute("x", resonance_key=42, embedder=embedder)
+            with pytest.raises(InvalidArgument, match="resonance_keys"):
+                await router.aroute_many(["x", "y"], ["calm"], embedder=embedder)
+
+    run(main)
+    assert fake.requests == ()

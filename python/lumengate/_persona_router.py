@@ -694,13 +694,13 @@ class Router:
         of ``embedding``."""
         if not isinstance(query, (str, bytes)):
             raise invalid("query", f"must be str or bytes, got {type(query).__name__}")
+        key = [] if resonance_key is None else _key_tokens(resonance_key)
         if embedder is not None or embedding is not None:
             fetched = _persona_embed.fetch(
                 embedder, embedding, [query], self._expected_dim(), single=True
             )
             embedding = fetched[0] if embedder is not None else fetched
         vector = None if embedding is None else np.asarray(embedding, dtype=np.float32)
-        key = [] if resonance_key is None else _key_tokens(resonance_key)
         return RouteResult._from_native(self._core.route(query, key, vector))
 
     def route_many(
@@ -715,14 +715,15 @@ class Router:
         """Route many queries on all cores (the GIL is released); see :class:`RouteBatch`.
         ``embedder`` fetches the embeddings instead of ``embeddings`` (blocking client)."""
         texts = _texts(queries)
-        embeddings = _persona_embed.fetch(embedder, embeddings, texts, self._expected_dim())
         if threads is not None and (
             isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
         ):
             raise invalid("threads", f"must be a whole number >= 1 or None, got {threads!r}")
+        keys = self._keys(resonance_keys, len(texts))
+        embeddings = _persona_embed.fetch(embedder, embeddings, texts, self._expected_dim())
         persona, confidence, probs, crisis, abstained = self._core.route_many(
             texts,
-            self._keys(resonance_keys, len(texts)),
+            keys,
             _embeddings(embeddings, len(texts)),
             threads or 0,
         )
@@ -739,6 +740,8 @@ class Router:
         ``gemini.Client``); routing itself takes microseconds and runs on the loop."""
         if not isinstance(query, (str, bytes)):
             raise invalid("query", f"must be str or bytes, got {type(query).__name__}")
+        if resonance_key is not None:
+            _key_tokens(resonance_key)  # a bad key fails before the request is paid for
         vectors = await _persona_embed.afetch(
             embedder, None, [query], self._expected_dim(), single=True
         )
@@ -755,6 +758,7 @@ class Router:
         """:meth:`route_many` with the embeddings awaited from ``embedder`` (an asyncio
         ``gemini.Client``)."""
         texts = _texts(queries)
+        self._keys(resonance_keys, len(texts))  # bad keys fail before the request is paid for
         vectors = await _persona_embed.afetch(embedder, None, texts, self._expected_dim())
         return self.route_many(texts, resonance_keys, embeddings=vectors, threads=threads)
 
