@@ -166,9 +166,11 @@ def test_identical_texts_are_sent_once_and_cached(fake: FakeGemini) -> None:
         first = embedder.embed(["alpha", "beta", "alpha"])
         assert _sent(fake) == [["alpha", "beta"]]
         np.testing.assert_array_equal(first[0], first[2])
+        kept = first.copy()
+        first[:] = 0  # the caller's array is its own, not the cache's
         again = embedder.embed(["beta", "alpha"])
         assert len(fake.requests) == 1  # no second request
-        np.testing.assert_array_equal(again, first[[1, 0]])
+        np.testing.assert_array_equal(again, kept[[1, 0]])
         embedder.embed(["gamma", "alpha"])
         assert _sent(fake)[1:] == [["gamma"]]
         info = embedder.cache_info()

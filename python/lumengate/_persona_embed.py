@@ -343,8 +343,12 @@ class GeminiEmbedder:
         width = self._width if self._width is not None else 0
         if not where:
             return np.empty((0, width), dtype=np.float32)
-        rows = np.stack([found[text] for text in unique])
-        return np.ascontiguousarray(rows[np.asarray(where, dtype=np.intp)])
+        rows = np.empty((len(unique), len(found[unique[0]])), dtype=np.float32)
+        for i, text in enumerate(unique):
+            rows[i] = found[text]
+        if len(where) == len(unique):  # no duplicates: ``where`` is 0, 1, 2, ...
+            return rows
+        return rows[np.asarray(where, dtype=np.intp)]
 
 
 def _check_dim(embedder: GeminiEmbedder, expected: int | None, given: int | None) -> None:
