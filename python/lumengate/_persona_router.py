@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from lumengate import _persona_embed
 from lumengate._native import core
 from lumengate._persona_keys import parse_resonance_key
 from lumengate.errors import invalid
@@ -46,6 +47,8 @@ from lumengate.errors import invalid
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
+
+    from lumengate._persona_embed import GeminiEmbedder
 
 __all__ = [
     "Evaluation",
@@ -486,6 +489,15 @@ class Router:
         return bool(self._core.fitted)
 
     @property
+    def embedding_dim(self) -> int:
+        """Size of the dense embeddings the model was fitted with (0: none)."""
+        return int(self._core.embedding_dim)
+
+    def _expected_dim(self) -> int | None:
+        """The embedding size routing needs; None before fit (routing then fails on that)."""
+        return self.embedding_dim if self.fitted else None
+
+    @property
     def temperature(self) -> float:
         return float(self._core.temperature)
 
@@ -579,6 +591,7 @@ class Router:
         C: float = 10.0,
         resonance_keys: Sequence[object] | None = None,
         embeddings: npt.ArrayLike | None = None,
+        embedder: GeminiEmbedder | None = None,
         calibration_folds: int = 0,
         char_ngrams: tuple[int, int] = (2, 4),
         word_ngrams: int = 0,
@@ -594,7 +607,8 @@ class Router:
         ``lexicon_weight`` scales the keyword columns. ``calibration`` (used when
         ``calibration_folds`` > 1) is ``"temperature"`` or ``"isotonic"``: the temperature, then
         an isotonic map of the top probability fitted on the same out-of-fold logits (see
-        :meth:`calibrate`). Returns ``self``."""
+        :meth:`calibrate`). ``embedder`` (a :class:`GeminiEmbedder` on a blocking client)
+        fetches the embeddings of ``queries`` instead of ``embeddings``. Returns ``self``."""
         texts = _texts(queries)
         y = self._labels(labels, len(texts))
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -616,6 +630,7 @@ class Router:
                 "calibration",
                 f"{calibration!r} is not supported; allowed: {list(_CALIBRATION_METHODS)}",
             )
+        embeddings = _persona_embed.fetch(embedder, embeddings, texts, None)
         self._core.fit(
             texts,
             y,
@@ -639,6 +654,7 @@ class Router:
         *,
         resonance_keys: Sequence[object] | None = None,
         embeddings: npt.ArrayLike | None = None,
+        embedder: GeminiEmbedder | None = None,
     ) -> float:
         """Fit the calibration on held-out labelled queries (not the fit data); returns the
         temperature. ``"temperature"`` divides the logits by the temperature minimising the
@@ -652,6 +668,7 @@ class Router:
             )
         texts = _texts(queries)
         y = self._labels(labels, len(texts))
+        embeddings = _persona_embed.fetch(embedder, embeddings, texts, self._expected_dim())
         return float(
             self._core.calibrate(
                 texts,
@@ -670,12 +687,20 @@ class Router:
         resonance_key: object = None,
         *,
         embedding: npt.ArrayLike | None = None,
+        embedder: GeminiEmbedder | None = None,
     ) -> RouteResult:
-        """Route one query (``str``, or UTF-8 ``bytes``)."""
+        """Route one query (``str``, or UTF-8 ``bytes``). ``embedder`` (a
+        :class:`GeminiEmbedder` on a blocking client) fetches the query's embedding instead
+        of ``embedding``."""
         if not isinstance(query, (str, bytes)):
             raise invalid("query", f"must be str or bytes, got {type(query).__name__}")
-        vector = None if embedding is None else np.asarray(embedding, dtype=np.float32)
         key = [] if resonance_key is None else _key_tokens(resonance_key)
+        if embedder is not None or embedding is not None:
+            fetched = _persona_embed.fetch(
+                embedder, embedding, [query], self._expected_dim(), single=True
+            )
+            embedding = fetched[0] if embedder is not None else fetched
+        vector = None if embedding is None else np.asarray(embedding, dtype=np.float32)
         return RouteResult._from_native(self._core.route(query, key, vector))
 
     def route_many(
@@ -684,21 +709,58 @@ class Router:
         resonance_keys: Sequence[object] | None = None,
         *,
         embeddings: npt.ArrayLike | None = None,
+        embedder: GeminiEmbedder | None = None,
         threads: int | None = None,
     ) -> RouteBatch:
-        """Route many queries on all cores (the GIL is released); see :class:`RouteBatch`."""
+        """Route many queries on all cores (the GIL is released); see :class:`RouteBatch`.
+        ``embedder`` fetches the embeddings instead of ``embeddings`` (blocking client)."""
         texts = _texts(queries)
         if threads is not None and (
             isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
         ):
             raise invalid("threads", f"must be a whole number >= 1 or None, got {threads!r}")
+        keys = self._keys(resonance_keys, len(texts))
+        embeddings = _persona_embed.fetch(embedder, embeddings, texts, self._expected_dim())
         persona, confidence, probs, crisis, abstained = self._core.route_many(
             texts,
-            self._keys(resonance_keys, len(texts)),
+            keys,
             _embeddings(embeddings, len(texts)),
             threads or 0,
         )
         return RouteBatch(self.personas, persona, confidence, probs, crisis, abstained)
+
+    async def aroute(
+        self,
+        query: str | bytes,
+        resonance_key: object = None,
+        *,
+        embedder: GeminiEmbedder,
+    ) -> RouteResult:
+        """:meth:`route` with the embedding awaited from ``embedder`` (an asyncio
+        ``gemini.Client``); routing itself takes microseconds and runs on the loop."""
+        if not isinstance(query, (str, bytes)):
+            raise invalid("query", f"must be str or bytes, got {type(query).__name__}")
+        if resonance_key is not None:
+            _key_tokens(resonance_key)  # a bad key fails before the request is paid for
+        vectors = await _persona_embed.afetch(
+            embedder, None, [query], self._expected_dim(), single=True
+        )
+        return self.route(query, resonance_key, embedding=vectors[0])
+
+    async def aroute_many(
+        self,
+        queries: Sequence[str | bytes],
+        resonance_keys: Sequence[object] | None = None,
+        *,
+        embedder: GeminiEmbedder,
+        threads: int | None = None,
+    ) -> RouteBatch:
+        """:meth:`route_many` with the embeddings awaited from ``embedder`` (an asyncio
+        ``gemini.Client``)."""
+        texts = _texts(queries)
+        self._keys(resonance_keys, len(texts))  # bad keys fail before the request is paid for
+        vectors = await _persona_embed.afetch(embedder, None, texts, self._expected_dim())
+        return self.route_many(texts, resonance_keys, embeddings=vectors, threads=threads)
 
     def logits(
         self, queries: Sequence[str], *, embeddings: npt.ArrayLike | None = None
@@ -734,14 +796,17 @@ class Router:
         *,
         resamples: int = 2000,
         seed: int = 0,
+        embeddings: npt.ArrayLike | None = None,
+        embedder: GeminiEmbedder | None = None,
     ) -> Evaluation:
         """Accuracy with a bootstrap 95 % interval, macro-F1, per-persona metrics, the
-        confusion matrix, ECE and Brier score on labelled queries."""
+        confusion matrix, ECE and Brier score on labelled queries (with their ``embeddings``,
+        or those ``embedder`` fetches, when the router was fitted with embeddings)."""
         texts = _texts(queries)
         y = self._labels(labels, len(texts))
         if len(texts) == 0:
             raise invalid("queries", "must not be empty")
-        batch = self.route_many(texts)
+        batch = self.route_many(texts, embeddings=embeddings, embedder=embedder)
         return _evaluate(self.personas, y, batch.persona, batch.probabilities, resamples, seed)
 
 
