@@ -108,9 +108,6 @@ class RouteEvidence:
     ngrams: tuple[tuple[str, float], ...]
 
 
-_UNSET: Any = object()
-
-
 class RouteResult:
     """One routed query. ``scores`` maps persona → calibrated probability, most probable first;
     ``confidence`` is the top probability and ``margin`` top − second. ``persona`` is the top
@@ -121,10 +118,12 @@ class RouteResult:
     read, by the model that routed the query (a later swap does not change them), so a caller
     that needs only the decision does not pay for them."""
 
-    __slots__ = ("_crisis_phrases", "_decision", "_evidence", "_outcome", "_scores")
+    # The decision as the native router returned it, its last item the native outcome that
+    # builds scores and evidence on request (None for a result built in Python). The other
+    # slots stay unset until first read.
+    __slots__ = ("_crisis_phrases", "_decision", "_evidence", "_scores")
 
-    _decision: tuple[str, float, float, bool, bool]
-    _outcome: Any
+    _decision: tuple[str, float, float, bool, bool, Any]
     _scores: dict[str, float]
     _evidence: RouteEvidence
     _crisis_phrases: tuple[str, ...]
@@ -144,8 +143,7 @@ class RouteResult:
         if (safe_response is not None) != crisis:
             raise invalid("safe_response", "must be given when crisis is true and None otherwise")
         setattr_ = object.__setattr__
-        setattr_(self, "_decision", (persona, confidence, margin, abstained, crisis))
-        setattr_(self, "_outcome", None)
+        setattr_(self, "_decision", (persona, confidence, margin, abstained, crisis, None))
         setattr_(self, "_scores", scores)
         setattr_(self, "_evidence", evidence)
         setattr_(self, "_crisis_phrases", crisis_phrases)
@@ -153,12 +151,7 @@ class RouteResult:
     @classmethod
     def _from_native(cls, routed: tuple[str, float, float, bool, bool, Any]) -> RouteResult:
         self = object.__new__(cls)
-        setattr_ = object.__setattr__
-        setattr_(self, "_decision", routed[:5])
-        setattr_(self, "_outcome", routed[5])
-        setattr_(self, "_scores", _UNSET)
-        setattr_(self, "_evidence", _UNSET)
-        setattr_(self, "_crisis_phrases", _UNSET)
+        object.__setattr__(self, "_decision", routed)
         return self
 
     @property
@@ -187,24 +180,31 @@ class RouteResult:
 
     @property
     def scores(self) -> dict[str, float]:
-        if self._scores is _UNSET:
-            object.__setattr__(self, "_scores", self._outcome.scores())
-        return self._scores
+        try:
+            return self._scores
+        except AttributeError:
+            scores: dict[str, float] = self._decision[5].scores()
+            object.__setattr__(self, "_scores", scores)
+            return scores
 
     @property
     def evidence(self) -> RouteEvidence:
-        if self._evidence is _UNSET:
+        try:
+            return self._evidence
+        except AttributeError:
             self._explain()
-        return self._evidence
+            return self._evidence
 
     @property
     def crisis_phrases(self) -> tuple[str, ...]:
-        if self._crisis_phrases is _UNSET:
+        try:
+            return self._crisis_phrases
+        except AttributeError:
             self._explain()
-        return self._crisis_phrases
+            return self._crisis_phrases
 
     def _explain(self) -> None:
-        keywords, ngrams, phrases = self._outcome.evidence()
+        keywords, ngrams, phrases = self._decision[5].evidence()
         object.__setattr__(self, "_evidence", RouteEvidence(keywords=keywords, ngrams=ngrams))
         object.__setattr__(self, "_crisis_phrases", phrases)
 
