@@ -444,7 +444,7 @@ void Model::extract(std::string_view normalized, std::span<const std::string> ke
     detail::bucket_counts_with(normalized, analyzer_, scratch.terms, counts);
     // The column lookups are independent cache misses: issue them a few buckets ahead so they
     // overlap instead of each waiting for memory in turn.
-    constexpr std::size_t ahead = 8;
+    constexpr std::size_t ahead = 32;
     const std::size_t n = counts.size();
     columns.resize(n);
     // Once fitted, a column's idf and weights share one row (rows_); while fitting, idf_.
@@ -457,7 +457,12 @@ void Model::extract(std::string_view normalized, std::span<const std::string> ke
         if (i + ahead < n) __builtin_prefetch(column_slot(counts[i + ahead].first));
         const std::int32_t column = column_of(counts[i].first);
         columns[i] = column;
-        if (column >= 0) __builtin_prefetch(idf_of + static_cast<std::size_t>(column) * stride);
+        if (column >= 0) {
+            // A row may straddle two cache lines: ask for both ends.
+            const double* row = idf_of + static_cast<std::size_t>(column) * stride;
+            __builtin_prefetch(row);
+            __builtin_prefetch(row + stride - 1);
+        }
     }
     // TF-IDF over every bucket (unseen ones with the largest idf) so the L2 norm matches a
     // vectorizer that knew the query's n-grams; only fitted columns carry weights.
