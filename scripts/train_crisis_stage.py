@@ -4,16 +4,21 @@
 A character n-gram logistic regression: every 2- to 4-code-point window of the compact text
 (NFC, case-folded, whitespace runs as one space, no space between two Hangul characters),
 hashed with 32-bit FNV-1a over its UTF-8 bytes into ``BUCKETS`` buckets, counts L2-normalised.
-Positives are tests/data/crisis_queries.jsonl and tests/data/crisis_dev.jsonl; negatives are
-tests/data/crisis_negatives.jsonl, tests/data/crisis_dev_negatives.jsonl and the training split
-of the persona queries. No held-out file is read.
+Positives are every crisis set the stage may be fitted on (tests/data/crisis_queries.jsonl,
+crisis_dev.jsonl, crisis_dev2.jsonl and the first held-out set, crisis_heldout.jsonl, which has
+been measured and is now development data); negatives are their look-alike sets and the training
+split of the persona queries. The persona test split and any blind set are never read.
 
-The probability threshold is chosen by stratified k-fold cross-validation. At the threshold that
-keeps the model's own out-of-fold recall >= ``TARGET_RECALL`` it fires on about half of all
-negatives (printed below), so the shipped threshold is instead the lowest one whose out-of-fold
-false-alarm rate on the negatives stays <= ``FALSE_ALARM_BUDGET``. The stage fires on the
-lexicon OR the model, so the model is a safety net under the lexicon, never a filter, and
-look-alike framing can veto it.
+The probability threshold is chosen by stratified k-fold cross-validation. Ordinary persona
+queries about stress and burnout sit close to crisis language, so the model alone cannot reach a
+high recall without firing on many of them; the shipped threshold is the lowest one whose
+out-of-fold false-alarm rate on the persona training split stays <= ``PERSONA_BUDGET``. The
+stage fires on the lexicon OR the model, so the model is a safety net under the lexicon, never a
+filter, and look-alike framing can veto it.
+
+The printed "stage cv" numbers combine the lexicon and patterns of the built extension with the
+out-of-fold model score. The lexicon was written while reading all of these sets, so those numbers
+are cross-validated for the model only; they are an optimistic estimate for unseen messages.
 
 Re-running this script reproduces the generated file byte for byte:
 
@@ -39,19 +44,28 @@ from sklearn.model_selection import StratifiedKFold
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
-POSITIVES = (DATA / "crisis_queries.jsonl", DATA / "crisis_dev.jsonl")
+POSITIVES = (
+    DATA / "crisis_queries.jsonl",
+    DATA / "crisis_dev.jsonl",
+    DATA / "crisis_dev2.jsonl",
+    DATA / "crisis_heldout.jsonl",
+)
 NEGATIVES = (
     DATA / "crisis_negatives.jsonl",
     DATA / "crisis_dev_negatives.jsonl",
+    DATA / "crisis_dev2_negatives.jsonl",
+    DATA / "crisis_heldout_negatives.jsonl",
     DATA / "persona_queries" / "train.jsonl",
 )
+# The ordinary queries: the model's false alarms on them are held to PERSONA_BUDGET.
+PERSONA = DATA / "persona_queries" / "train.jsonl"
 OUTPUT = ROOT / "cpp" / "src" / "persona" / "crisis_model.inc"
 BUCKETS = 1 << 15
-C = 10.0
+C = 30.0
 FOLDS = 5
 SEED = 0
 TARGET_RECALL = 0.99
-FALSE_ALARM_BUDGET = 0.01
+PERSONA_BUDGET = 0.005
 
 
 def _is_space(ch: str) -> bool:
@@ -119,11 +133,18 @@ def matrix(texts: Sequence[str]) -> sparse.csr_matrix:
 
 
 def load(paths: Sequence[Path]) -> list[str]:
-    texts = []
+    return [row["text"] for row in load_rows(paths)]
+
+
+def load_rows(paths: Sequence[Path]) -> list[dict[str, str]]:
+    """Rows with their source file name under "source"."""
+    rows = []
     for path in paths:
         with path.open(encoding="utf-8") as handle:
-            texts.extend(json.loads(line)["text"] for line in handle if line.strip())
-    return texts
+            for line in handle:
+                if line.strip():
+                    rows.append({**json.loads(line), "source": path.name})
+    return rows
 
 
 def fit(x: sparse.csr_matrix, y: np.ndarray) -> LogisticRegression:
@@ -131,11 +152,11 @@ def fit(x: sparse.csr_matrix, y: np.ndarray) -> LogisticRegression:
     return model.fit(x, y)
 
 
-def out_of_fold(x: sparse.csr_matrix, y: np.ndarray) -> np.ndarray:
+def out_of_fold(x: sparse.csr_matrix, y: np.ndarray, strata: np.ndarray) -> np.ndarray:
     """Each text's probability from the model fitted on the other folds."""
     oof = np.zeros(len(y))
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
-    for train, test in folds.split(np.zeros(len(y)), y):
+    for train, test in folds.split(np.zeros(len(y)), strata):
         oof[test] = fit(x[train], y[train]).predict_proba(x[test])[:, 1]
     return oof
 
@@ -143,14 +164,15 @@ def out_of_fold(x: sparse.csr_matrix, y: np.ndarray) -> np.ndarray:
 def recall_threshold(oof: np.ndarray, y: np.ndarray) -> float:
     """The largest threshold whose out-of-fold recall on positives is >= TARGET_RECALL."""
     positives = np.sort(oof[y == 1])
-    allowed_misses = int(math.floor((1.0 - TARGET_RECALL) * len(positives)))
+    allowed_misses = math.floor((1.0 - TARGET_RECALL) * len(positives))
     return float(positives[allowed_misses])
 
 
-def budget_threshold(oof: np.ndarray, y: np.ndarray) -> float:
-    """The lowest threshold whose out-of-fold false-alarm rate is <= FALSE_ALARM_BUDGET."""
-    negatives = np.sort(oof[y == 0])[::-1]
-    allowed = int(math.floor(FALSE_ALARM_BUDGET * len(negatives)))
+def budget_threshold(oof_persona: np.ndarray) -> float:
+    """The lowest threshold whose out-of-fold false-alarm rate on ordinary persona queries is
+    <= PERSONA_BUDGET."""
+    negatives = np.sort(oof_persona)[::-1]
+    allowed = math.floor(PERSONA_BUDGET * len(negatives))
     return float(np.nextafter(negatives[allowed], 1.0))
 
 
@@ -173,51 +195,69 @@ def render(model: LogisticRegression, threshold: float) -> str:
 
 
 def train() -> tuple[str, dict[str, float]]:
-    pos = load(POSITIVES)
-    neg_sets = {p.name: load([p]) for p in NEGATIVES}
-    negs = [t for texts in neg_sets.values() for t in texts]
-    texts = pos + negs
-    y = np.array([1] * len(pos) + [0] * len(negs))
+    pos = load_rows(POSITIVES)
+    neg = load_rows(NEGATIVES)
+    rows = pos + neg
+    texts = [row["text"] for row in rows]
+    y = np.array([1] * len(pos) + [0] * len(neg))
+    persona = np.array([row["source"] == PERSONA.name for row in rows])
     x = matrix(texts)
-    oof = out_of_fold(x, y)
+    oof = out_of_fold(x, y, 2 * y + persona)
     at_recall = recall_threshold(oof, y)
     report = {
         f"threshold for oof recall >= {TARGET_RECALL}": at_recall,
-        "  oof false alarms there": float(np.mean(oof[y == 0] >= at_recall)),
+        "  oof false alarms there (look-alikes)": float(
+            np.mean(oof[(y == 0) & ~persona] >= at_recall)
+        ),
+        "  oof false alarms there (persona train)": float(np.mean(oof[persona] >= at_recall)),
     }
-    threshold = budget_threshold(oof, y)
+    threshold = budget_threshold(oof[persona])
     report["shipped threshold"] = threshold
     report["  oof recall (model alone)"] = float(np.mean(oof[y == 1] >= threshold))
-    start = len(pos)
-    for name, group in neg_sets.items():
-        part = oof[start : start + len(group)]
-        report[f"oof_false_alarms[{name}]"] = float(np.mean(part >= threshold))
-        start += len(group)
-    report.update(combined_cv(texts, y, oof, threshold, [len(g) for g in neg_sets.values()]))
+    for path in NEGATIVES:
+        part = oof[np.array([row["source"] == path.name for row in rows])]
+        report[f"  oof false alarms (model alone) [{path.name}]"] = float(
+            np.mean(part >= threshold)
+        )
+    report.update(combined_cv(rows, y, oof, threshold))
     return render(fit(x, y), threshold), report
 
 
 def combined_cv(
-    texts: Sequence[str], y: np.ndarray, oof: np.ndarray, threshold: float, sizes: Sequence[int]
+    rows: Sequence[dict[str, str]], y: np.ndarray, oof: np.ndarray, threshold: float
 ) -> dict[str, float]:
     """Cross-validated numbers of the whole stage: the fixed lexicon and patterns of the built
     extension OR the out-of-fold model score, with framing vetoing weak evidence and the model.
-    Empty when the extension is not built."""
+    Recall by language, category and form; false alarms by set. Empty when the extension is not
+    built."""
     try:
         from lumengate._native import core
     except ImportError:
         return {}
     if not hasattr(core.persona, "crisis_verdict"):
         return {}
-    fires = np.zeros(len(texts), dtype=bool)
-    for i, text in enumerate(texts):
-        strong, weak, framing, _p, _fires = core.persona.crisis_verdict(text)
+    fires = np.zeros(len(rows), dtype=bool)
+    for i, row in enumerate(rows):
+        strong, weak, framing, _p, _fires = core.persona.crisis_verdict(row["text"])
         fires[i] = strong or (not framing and (weak or oof[i] >= threshold))
     report = {"stage cv recall": float(np.mean(fires[y == 1]))}
-    start = int(np.sum(y == 1))
-    for path, size in zip(NEGATIVES, sizes, strict=True):
-        report[f"stage cv false alarms [{path.name}]"] = float(np.mean(fires[start : start + size]))
-        start += size
+    groups: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        if y[i] == 1:
+            keys = [f"[{row['source']}]", f"lang={row['lang']}", f"category={row['category']}"]
+            keys.append(f"form={row.get('form', 'unlabelled')}")
+        else:
+            keys = [f"false alarms [{row['source']}]"]
+            if "form" in row:
+                keys.append(f"false alarms look-alike form={row['form']}")
+            if row["source"] != PERSONA.name:
+                keys.append(f"false alarms look-alike lang={row['lang']}")
+        for key in keys:
+            groups.setdefault(key, []).append(i)
+    for key in sorted(groups, key=lambda k: (k.startswith("false"), k)):
+        index = np.array(groups[key])
+        name = key if key.startswith("false") else f"recall {key}"
+        report[f"stage cv {name} (n={len(index)})"] = float(np.mean(fires[index]))
     return report
 
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
+#include <span>
 #include <string_view>
 #include <utility>
 
@@ -488,6 +489,315 @@ constexpr std::array kStrong = {
     "에게맞았",
     "에게맞고",
     "에게맞아",
+    // Indirect ideation by family: others better off, no future, last times, passive wishes to
+    // die, farewells and putting affairs in order.
+    "if i wasn't here",
+    "if i wasn't around",
+    "if i weren't here",
+    "if i weren't around",
+    "if i was not here",
+    "if i were not here",
+    "without me around",
+    "if i disappeared",
+    "if i just disappeared",
+    "nobody would miss me",
+    "no one would miss me",
+    "nobody would even miss",
+    "no one would even miss",
+    "no one would notice if i",
+    "nobody would notice if i",
+    "no one would even notice if i",
+    "nobody would care if i",
+    "no one would care if i",
+    "wouldn't miss me",
+    "be alive anymore",
+    "wanna be alive",
+    "last birthday",
+    "last week alive",
+    "last day alive",
+    "last night alive",
+    "alive anyway",
+    "bleed out",
+    "bleeding out",
+    "fall to be fatal",
+    "enough to not wake",
+    "enough to never wake",
+    "that you don't come back",
+    "sleep for good",
+    "gone for good",
+    "check out for good",
+    "hope i get hit",
+    "hoping i get hit",
+    "wish i'd get hit",
+    "wish i would get hit",
+    "plane crashes",
+    "plane would crash",
+    "taking up space",
+    "waste of space",
+    "waste of oxygen",
+    "deserve to live",
+    "edge of the roof",
+    "edge of the bridge",
+    "on the ledge",
+    "driving off the road",
+    "drive off the road",
+    "drive off a cliff",
+    "driving off a cliff",
+    "walk into traffic",
+    "step into traffic",
+    "end everything",
+    "ending everything",
+    "tried to od",
+    "try to od",
+    "overdosed",
+    "tried to hang",
+    "not going to be here",
+    "everything to stop",
+    "everything to end",
+    "it all to end",
+    "everything to just stop",
+    "by not existing",
+    "tired of existing",
+    "sick of existing",
+    "letters to everyone",
+    "for my funeral",
+    "don't care what happens to me",
+    "not have to wake up",
+    "never have to wake",
+    // Self-harm by family: bleeding, cutting into skin, hiding wounds, urges and relapse.
+    "till they bleed",
+    "till it bleeds",
+    "till i bleed",
+    "until they bleed",
+    "til it bleeds",
+    "til they bleed",
+    "into my skin",
+    "fresh cuts",
+    "new cuts",
+    "hide my scars",
+    "hide the scars",
+    "hide scars",
+    "hide my cuts",
+    "hide the cuts",
+    "urge to sh",
+    "urges to sh",
+    "sh again",
+    "sh urge",
+    "slam my hand",
+    "slam my head",
+    "did to myself",
+    "did to my arms",
+    "did to my body",
+    // Abuse by family: coercive control, stalking, image-based abuse, sexual violence, children.
+    "goes through my messages",
+    "goes through my phone",
+    "tracks my location",
+    "tracking my location",
+    "tracker on my",
+    "follows me home",
+    "followed me home",
+    "following me home",
+    "posted my nudes",
+    "my nudes",
+    "nudes of me",
+    "deepfake porn",
+    "revenge porn",
+    "send my private",
+    "my private pictures",
+    "my private photos",
+    "pinned me",
+    "held me down",
+    "holds me down",
+    "when i said no",
+    "when i say no",
+    "makes me kneel",
+    "makes me strip",
+    "makes us strip",
+    "if i ever leave",
+    "into my room at night",
+    "starve me",
+    "starving me",
+    "spiked my drink",
+    "got drugged",
+    "was drugged",
+    "what he'll do to me",
+    "what she'll do to me",
+    "our little secret",
+    "it's our secret",
+    "getting beaten",
+    "control all the money",
+    "controls all the money",
+    "controls my money",
+    "have to beg for",
+    "walking on eggshells",
+    "screams at me",
+    "breaks my stuff",
+    "make sure i never see",
+    // Korean, by family.
+    "자해각",
+    "ㅈㅅ마렵",
+    "자살마렵",
+    "죽고마렵",
+    "ㅈㅎ각",
+    "ㅈㅎ마렵",
+    "살아서뭐",
+    "살아봤자",
+    "살가치가없",
+    "살가치없",
+    "살자격이없",
+    "살아갈자격",
+    "살아있는의미",
+    "살아있을이유",
+    "더있을이유",
+    "없는게나",
+    "없는게낫",
+    "안일어났으면",
+    "안깨어나면",
+    "깨어나지않",
+    "깨어나지말",
+    "생은여기까지",
+    "삶은여기까지",
+    "인생여기까지",
+    "뛰어들까",
+    "뛰어들어버",
+    "뛰어들면",
+    "약모아둔",
+    "모아둔약",
+    "모아둔수면제",
+    "약모아놨",
+    "스스로때리",
+    "스스로를때리",
+    "자신을아프게",
+    "몸을아프게",
+    "긋고나면",
+    "일부러토",
+    "몰카",
+    "불법촬영",
+    "딥페이크",
+    "손찌검",
+    "밥을안줘",
+    "밥도안줘",
+    "밥도안주",
+    "밥을안주",
+    "굶겨",
+    "돈가져오라",
+    "돈뺏",
+    "목을잡고",
+    "벽에밀",
+    "위치추적",
+    "다끝내버리",
+    "끝내버리고싶",
+    "살아있는게고통",
+    "사는게고통",
+    "whole bottle of",
+    "entire bottle of",
+    "the whole bottle",
+    "all my pills",
+    "all of my pills",
+    "drowning hurt",
+    "hanging hurt",
+    "does drowning",
+    "does hanging",
+    "front of the train",
+    "front of a subway",
+    "front of the subway",
+    "front of traffic",
+    "front of a moving",
+    "on being around",
+    "be around by the end",
+    "until my knuckles",
+    "knuckles bleed",
+    "punch the wall",
+    "punching the wall",
+    "punching walls",
+    "to self-harm",
+    "to self harm",
+    "i self-harm",
+    "i self harm",
+    "razor again",
+    "blade again",
+    "deserve the pain",
+    "deserve to hurt",
+    "deserve pain",
+    "what i did to my",
+    "bruises on my",
+    "bruise on my",
+    "if i tell anyone",
+    "if you tell anyone",
+    "don't care what happens",
+    "dont care what happens",
+    "he'll kill me",
+    "he will kill me",
+    "she'll kill me",
+    "she will kill me",
+    "he's going to kill me",
+    "she's going to kill me",
+    "said he'd kill me",
+    "said he would kill me",
+    "will kill me if",
+    "gonna kill me if",
+    "going to kill me if",
+    "final goodbye",
+    "writing my will",
+    "wrote my will",
+    "written my will",
+    "a plan and a date",
+    "last goodbye",
+    "죽을거",
+    "죽을게",
+    "죽을꺼",
+    "방법도정해",
+    "방법을정해",
+    "눈안떴으면",
+    "눈을안떴으면",
+    "눈안뜨면좋",
+    "안떴으면",
+    "저없을거",
+    "나없을거",
+    "주변정리",
+    "신변정리",
+    "사라질거",
+    "세상에서사라",
+    "살아야할 reason",
+    // Further families: giving up on life, lethal amounts, pesticide, slang for cutting, leaving
+    // the world, image-based abuse in Korean.
+    "can't take it anymore",
+    "cant take it anymore",
+    "can't take this anymore",
+    "give up on life",
+    "given up on life",
+    "giving up on life",
+    "gave up on life",
+    "mind dying",
+    "mind if i died",
+    "enough to kill me",
+    "take to die",
+    "takes to die",
+    "sh scar",
+    "sh marks",
+    "spyware on my",
+    "stalkerware",
+    "차라리죽",
+    "차라리없어",
+    "차라리사라",
+    "차라리태어나지",
+    "죽는게낫",
+    "동맥을",
+    "동맥끊",
+    "농약마시",
+    "농약을마시",
+    "농약먹",
+    "농약을먹",
+    "제초제마시",
+    "제초제먹",
+    "세상을등지",
+    "세상등지",
+    "칼빵",
+    "그어버리",
+    "사진요구",
+    "사진을요구",
+    "지인능욕",
+    "리벤지포르노",
 };
 
 // Weak phrases are topic words also used in study, news, fiction and technical text; they fire
@@ -509,7 +819,6 @@ constexpr std::array kWeak = {
     "hit me",
     "threat",
     "want to disappear",
-    "farewell",
     "자살",
     "자해",
     "학대",
@@ -567,25 +876,212 @@ constexpr std::array kWeak = {
     "때렸어",
     "스토킹",
     "kms",
+    "future for me",
+    "sextort",
+    "without me",
+    "keep secrets",
+    "when we're alone",
+    "explain the bruises",
+    "what i did to them",
+    "the razor",
+    "tracker를",
+    "추적기",
+    "둘만있을때",
+    "멍든거",
+    "what he'll do",
+    "what she'll do",
+    "see a future",
+    "see any future",
+    "the point anymore",
+    "carbon monoxide",
+    "loose ends",
+    "giving away my stuff",
+    "giving away my things",
+    "days clean",
+    "weeks clean",
+    "months clean",
+    "razors",
+    "blade in my",
+    "purge after",
+    "slam my",
+    "our secret",
+    "drugged",
+    "scared of him",
+    "afraid of him",
+    "scared of her",
+    "afraid of her",
+    "takes my phone",
+    "took my phone",
+    "checks my phone",
+    "check my phone",
+    "my location",
+    "knows my schedule",
+    "showing up at my",
+    "nudes",
+    "private pictures",
+    "private photos",
+    "intimate photos",
+    "deepfake",
+    "asking for pics",
+    "for pics",
+    "wouldn't stop",
+    "kneel on",
+    "with a belt",
+    "take the kids",
+    "if i leave",
+    "into my bed",
+    "strip for",
+    "beaten up",
+    "without food",
+    "let me eat",
+    "미래가안보",
+    "미래도안보",
+    "버틸자신이없",
+    "못버티겠",
+    "사라져버리",
+    "사라졌으면",
+    "없어졌으면",
+    "다끝났으면",
+    "다끝나있었으면",
+    "미안하다고전해",
+    "사는게지옥",
+    "나를아프게",
+    "피보는게",
+    "먹고토하",
+    "커터칼",
+    "핸드폰검사",
+    "휴대폰검사",
+    "폰검사",
+    "못만나게",
+    "못나가게",
+    "집앞에찾아",
+    "집앞에서기다",
+    "몰래들어와",
+    "이상한짓",
+    "멍이안빠",
+    "안으려",
+    "물건을던지",
+    "유포",
+    "forces me to",
+    "calls me worthless",
+    "says i'm worthless",
+    "monitors my",
+    "reads my messages",
+    "reads my texts",
+    "won't stop texting me",
+    "won't stop calling me",
+    "restraining order",
+    "농약",
+    "제초제",
+    "폭언",
+    "가스라이팅",
+    "그루밍",
+    "체벌",
 };
 
 // Framing that marks look-alike text (study, fiction, news, prevention work, technical
 // "kill"); it vetoes weak phrases and the learned score, never strong evidence.
 constexpr std::array kFraming = {
-    "theme of",    "api",       "access",      "prevention",   "hotline",        "volunteer",
-    "statistic",   "research",  "paper on",    "essay",        "article",        "novel",
-    "fiction",     "story",     "character",   "villain",      "plot",           "scene",
-    "film",        "movie",     "documentary", "review",       "chapter",        "summar",
-    "pharmacolog", "toxicolog", "nursing",     "med school",   "medical school", "policy",
-    "awareness",   "campaign",  "prevalence",  "literature",   "subtitle",       "translat",
-    "lyrics",      "of power",  "rate limit",  "process",      "thread",         "server",
-    "docker",      "sigterm",   "sigkill",     "social media", "counselor",      "email",
-    "donate",      "예방",      "통계",        "자원봉사",     "논문",           "리포트",
-    "보고서",      "에세이",    "소설",        "영화",         "드라마",         "대사",
-    "장면",        "캐릭터",    "악당",        "뉴스",         "기사",           "요약",
-    "교육",        "캠페인",    "약리학",      "독성학",       "약대",           "의대",
-    "간호",        "번역",      "실태",        "신고절차",     "프로세스",       "서버",
-    "명령어",      "정책",      "메일",        "퇴사",         "보안",
+    "theme of",
+    "api",
+    "access",
+    "prevention",
+    "hotline",
+    "volunteer",
+    "statistic",
+    "research",
+    "paper on",
+    "essay",
+    "article",
+    "novel",
+    "fiction",
+    "story",
+    "character",
+    "villain",
+    "plot",
+    "scene",
+    "film",
+    "movie",
+    "documentary",
+    "review",
+    "chapter",
+    "summar",
+    "pharmacolog",
+    "toxicolog",
+    "nursing",
+    "med school",
+    "medical school",
+    "policy",
+    "awareness",
+    "campaign",
+    "prevalence",
+    "literature",
+    "subtitle",
+    "translat",
+    "lyrics",
+    "of power",
+    "rate limit",
+    "process",
+    "thread",
+    "server",
+    "docker",
+    "sigterm",
+    "sigkill",
+    "social media",
+    "counselor",
+    "email",
+    "donate",
+    "예방",
+    "통계",
+    "자원봉사",
+    "논문",
+    "리포트",
+    "보고서",
+    "에세이",
+    "소설",
+    "영화",
+    "드라마",
+    "대사",
+    "장면",
+    "캐릭터",
+    "악당",
+    "뉴스",
+    "기사",
+    "요약",
+    "교육",
+    "캠페인",
+    "약리학",
+    "독성학",
+    "약대",
+    "의대",
+    "간호",
+    "번역",
+    "실태",
+    "신고절차",
+    "프로세스",
+    "서버",
+    "명령어",
+    "정책",
+    "메일",
+    "퇴사",
+    "보안",
+    // Helping professions and science: care workers, shelters, biology.
+    "nurse",
+    "patient",
+    "social work",
+    "shelter",
+    "biolog",
+    "apoptosis",
+    "screening",
+    "scam",
+    "쉼터",
+    "사회복지",
+    "세포",
+    "생물",
+    "동물",
+    "사회학",
+    "다큐",
+    "자살론",
 };
 
 // Ordinary phrases that contain a crisis phrase ("suicide squad", 자살골 = own goal, 유서 깊은 =
@@ -598,23 +1094,194 @@ constexpr std::array kExcluded = {
     "0 kms",          "1 kms",        "2 kms",
     "3 kms",          "4 kms",        "5 kms",
     "6 kms",          "7 kms",        "8 kms",
-    "9 kms",
+    "9 kms",          "혼자해",       "sextortion scam",
 };
 
-// Korean abuse by a person: an agent followed closely by a violent or threatening verb.
+// Cue pairs: a first cue followed within a few bytes by a second cue of the same family is
+// strong evidence. Korean word order puts the subject, condition or body part first and the verb
+// last, so each family reads "who / what … did what" over the compact text.
 constexpr std::array kKoAgents = {
-    "남친",   "남자친구", "여친",     "여자친구", "남편",   "아내",   "와이프",   "애인", "아빠",
-    "아버지", "엄마",     "어머니",   "부모",     "새아빠", "새엄마", "의붓",     "계부", "계모",
-    "오빠",   "누나",     "언니",     "삼촌",     "이모부", "고모부", "할아버지", "친척", "선배",
-    "상사",   "팀장",     "부장",     "과장",     "사장",   "교수",   "선생",     "코치", "감독",
-    "담임",   "동료",     "시어머니", "시아버지", "그사람", "그놈",
+    "남친",     "남자친구", "여친",   "여자친구", "남편",    "아내",      "와이프",   "애인",
+    "아빠",     "아버지",   "엄마",   "어머니",   "부모",    "새아빠",    "새엄마",   "의붓",
+    "계부",     "계모",     "오빠",   "누나",     "언니",    "삼촌",      "이모부",   "고모부",
+    "할아버지", "친척",     "선배",   "상사",     "팀장",    "부장",      "과장",     "사장",
+    "교수",     "선생",     "코치",   "감독",     "담임",    "동료",      "시어머니", "시아버지",
+    "그사람",   "그놈",     "애들이", "사촌",     "동거",    "누가",      "어떤사람", "모르는사람",
+    "걔가",     "그새끼",   "형이",   "형은",     "partner", "boyfriend", "ex가",     "boss",
 };
 constexpr std::array kKoAbuse = {
-    "때리",   "때려", "때렸", "때릴", "팼",   "협박",   "죽여", "죽이겠",
-    "죽인다", "가두", "가둬", "가뒀", "졸랐", "밀쳤",   "밀쳐", "발로찼",
-    "걷어찼", "더듬", "감금", "흉기", "만졌", "만져요",
+    "때리",   "때려",   "때렸",    "때릴",   "팼",   "협박",     "죽여",       "죽이겠",
+    "죽인다", "가두",   "가둬",    "가뒀",   "졸랐", "졸라",     "밀쳤",       "밀쳐",
+    "발로찼", "걷어찼", "더듬",    "감금",   "흉기", "만졌",     "만져",       "만지",
+    "손찌검", "욕하고", "뺏어",    "뺏고",   "던지", "던져",     "찾아와",     "따라와",
+    "해킹",   "위치를", "검사해",  "검사하", "몰래", "유포",     "뿌린",       "뿌리겠",
+    "제몸",   "내몸",   "밥을안",  "밥도안", "굶기", "비밀이라", "생활비를안", "생활비안",
+    "목을잡", "벽에밀", "kill me", "touch",  "beat", "hit me",   "threaten",   "choke",
 };
-constexpr std::size_t kKoWindowBytes = 36;  // 12 Hangul syllables between agent and verb
+// Someone gone, then relief: "내가 없어지면 엄마도 편할 텐데".
+constexpr std::array kKoGone = {
+    "없어지면",   "사라지면", "죽으면",   "없으면",     "떠나면",
+    "없어져도",   "사라져도", "죽어도",   "없는게",     "없어지는게",
+    "사라지는게", "죽는게",   "나없어도", "내가없어도", "without me",
+};
+constexpr std::array kKoRelief = {
+    "편할",   "편하", "편해",     "나을", "낫겠",   "행복",    "좋아할",
+    "아무도", "모를", "슬퍼하지", "fine", "better", "happier",
+};
+// Self-contempt, then vanishing: "나 같은 건 없어져야 돼".
+constexpr std::array kKoSelfContempt = {"나같은", "나따위", "저같은", "저따위", "내가무슨"};
+constexpr std::array kKoVanish = {"없어져", "사라져", "죽어", "필요없", "살가치", "살자격"};
+// A quantity or a height, then death or certainty: disguised questions about means.
+constexpr std::array kKoQuantity = {
+    "몇층", "몇알", "몇개", "몇통", "몇미리", "얼마나먹", "한꺼번에", "한번에", "치사",
+};
+constexpr std::array kKoLethal = {
+    "죽을수", "죽나", "죽는", "죽을까", "죽을지", "확실",
+    "끝날",   "끝나", "안깨", "영원히", "위험",   "enough",
+};
+// A high or deadly place, then a last act there.
+constexpr std::array kKoPlace = {
+    "한강", "다리위", "옥상", "철로", "선로", "난간", "대교", "bridge", "rooftop", "roof",
+};
+constexpr std::array kKoLastAct = {
+    "마지막",   "뛰어",     "떨어", "안돌아",   "서있",       "올라와",
+    "위에와있", "위에서있", "jump", "난간낮은", "난간이낮은", "난간없는",
+};
+// A body part, then cutting, burning or scars on it.
+constexpr std::array kKoBody = {
+    "손목", "팔목", "팔에",   "팔을", "허벅지", "다리",
+    "손등", "살을", "피부를", "팔뚝", "몸에",   "손가락",
+};
+constexpr std::array kKoWound = {
+    "그었", "긋",     "그어",   "그을", "지져", "지졌", "지지", "물어뜯", "찔러",   "찔렀",
+    "흉터", "상처를", "상처내", "자국", "cuts", "scar", "피나", "피가나", "피가났",
+};
+// On purpose, then harm.
+constexpr std::array kKoOnPurpose = {"일부러", "고의로"};
+constexpr std::array kKoSelfInjury = {
+    "뜨거운", "굶",     "다치",   "상처", "긋",   "그었",
+    "지져",   "응급실", "많이먹", "토하", "때리", "때려",
+};
+// An English crisis verb, then a Korean ending of wanting or planning: "unalive 하고 싶다".
+constexpr std::array kMixedCrisisVerb = {
+    "disappear", "die",       "unalive", "kms",  "suicide", "od",   "overdose", "cut",  "cutting",
+    "self harm", "self-harm", "sh",      "jump", "end it",  "hurt", "punish",   "자해",
+};
+constexpr std::array kMixedWanting = {
+    "하고싶", "할까", "하려고", "해버리", "할래", "마렵", "각",
+    "충동",   "멈추", "못멈",   "할거",   "할꺼", "할게",
+};
+// An overdose, then doing it: "OD 하면 아플까요".
+constexpr std::array kOverdose = {"od", "overdose", "오디"};
+constexpr std::array kDoing = {"하면", "해서", "했", "하려"};
+// A burden, then "only": "나는 그냥 burden일 뿐이야".
+constexpr std::array kBurden = {"burden", "짐"};
+constexpr std::array kOnly = {"일뿐", "밖에안", "만되", "이될뿐"};
+// A tool of self-harm, then again.
+constexpr std::array kTool = {"blade", "razor", "커터칼", "면도칼", "칼을"};
+constexpr std::array kAgain = {"다시", "또", "again"};
+// Long sleeves and what they hide, in either order.
+constexpr std::array kSleeves = {"긴팔", "긴소매", "long sleeve"};
+constexpr std::array kHidden = {"팔때문", "흉터", "가리", "안들키", "보면안", "cuts", "scars"};
+constexpr std::array kHiddenFirst = {"팔때문", "흉터때문", "상처때문", "cuts때문"};
+constexpr std::array kSleevesSecond = {"긴팔", "긴소매"};
+// A wall, then striking it with the head or fist.
+constexpr std::array kWall = {"벽에", "벽을"};
+constexpr std::array kStrike = {"박아", "박았", "박고", "주먹", "머리", "쳐서"};
+// At night, someone coming in or touching.
+constexpr std::array kNight = {"밤마다", "밤에", "새벽에", "새벽마다", "at night"};
+constexpr std::array kIntrusion = {"들어와", "만지", "만져", "touch"};
+// Drinking, then fear or violence at home.
+constexpr std::array kDrinking = {"술먹고",   "술마시면",   "술마시고",
+                                  "술취하면", "술만먹으면", "drunk"};
+constexpr std::array kDrunkViolence = {"무서", "때리",  "때려", "던져",
+                                       "던지", "scary", "맞",   "hits"};
+// Incapacitated, then no memory: drug-facilitated assault.
+constexpr std::array kIncapacitated = {"취해", "술에", "drug", "약을탄", "약탄"};
+constexpr std::array kNoMemory = {"정신을잃", "기억이없", "깨보니", "기억이안", "필름이끊"};
+// Treasured things, then given away.
+constexpr std::array kTreasured = {"아끼던", "소중한", "제일좋아하는", "정리해서", "통장"};
+constexpr std::array kGivenAway = {"나눠줬", "나눠주", "넘겨", "다줬", "다주고"};
+// Living, then no reason.
+constexpr std::array kLiving = {"살아야할", "살아갈", "살아야하는", "살아있을"};
+constexpr std::array kReason = {"reason", "이유를모르", "point", "이유가없"};
+// Quitting, then living, in either order: "다 그만하고 싶어요 사는 거".
+constexpr std::array kQuitting = {"그만하고싶", "그만두고싶", "끝내고싶", "포기하고싶"};
+constexpr std::array kLife = {"사는거", "사는것", "살아가는", "삶", "인생"};
+constexpr std::array kLiving2 = {"살기가", "살기", "사는게", "사는것이"};
+constexpr std::array kHate = {"싫", "괴로", "지옥"};
+// Pills gathered: "pills 모아놨어".
+constexpr std::array kPills = {"pills", "수면제", "약", "알약", "진통제"};
+constexpr std::array kGathered = {"모아놨", "모아뒀", "모아둔", "모았", "사모았", "쌓아"};
+// Vanishing, then forever.
+constexpr std::array kVanishing = {"사라지", "없어지", "죽", "disappear", "vanish"};
+constexpr std::array kForever = {"forever", "영원히", "영영", "for good"};
+// A high place, then no barrier or enough height.
+constexpr std::array kHighPlace = {"bridge", "bridges", "roof", "rooftop", "building", "cliff"};
+constexpr std::array kNoBarrier = {
+    "no fence", "no fences", "no railing", "without fences", "high enough", "no barrier",
+};
+// A farewell: thanks for everything, then goodbye.
+constexpr std::array kThanksForAll = {"그동안고마웠", "그동안고마워", "마지막으로고맙",
+                                      "다들고마웠"};
+constexpr std::array kGoodbye = {"안녕", "잘지내", "미안"};
+// A method, then a surer one: "손목 말고 확실한 방법".
+constexpr std::array kMethod = {"손목", "목매", "약", "번개탄", "뛰어내리", "pills"};
+constexpr std::array kSurer = {"확실한방법", "확실하게", "확실히죽"};
+// Pictures, then spreading them: image-based abuse.
+constexpr std::array kKoPicture = {"사진", "영상", "동영상", "nudes", "몸캠", "pics", "photos"};
+constexpr std::array kKoSpread = {
+    "뿌린", "뿌리", "유포", "올린다", "퍼뜨", "보낸다고", "보내겠", "안보내면", "leak", "올렸",
+};
+
+struct CuePairs {
+    std::span<const char* const> first;
+    std::span<const char* const> second;
+    std::size_t window;  // bytes allowed between the end of the first cue and the second
+};
+constexpr std::array kCuePairs = {
+    CuePairs{kKoAgents, kKoAbuse, 36},
+    CuePairs{kKoGone, kKoRelief, 30},
+    CuePairs{kKoSelfContempt, kKoVanish, 24},
+    CuePairs{kKoQuantity, kKoLethal, 36},
+    CuePairs{kKoPlace, kKoLastAct, 48},
+    CuePairs{kKoBody, kKoWound, 24},
+    CuePairs{kKoOnPurpose, kKoSelfInjury, 30},
+    CuePairs{kMixedCrisisVerb, kMixedWanting, 1},
+    CuePairs{kKoPicture, kKoSpread, 30},
+    CuePairs{kOverdose, kDoing, 1},
+    CuePairs{kBurden, kOnly, 1},
+    CuePairs{kTool, kAgain, 1},
+    CuePairs{kSleeves, kHidden, 30},
+    CuePairs{kHiddenFirst, kSleevesSecond, 12},
+    CuePairs{kWall, kStrike, 20},
+    CuePairs{kNight, kIntrusion, 30},
+    CuePairs{kDrinking, kDrunkViolence, 40},
+    CuePairs{kIncapacitated, kNoMemory, 30},
+    CuePairs{kTreasured, kGivenAway, 40},
+    CuePairs{kLiving, kReason, 1},
+    CuePairs{kQuitting, kLife, 12},
+    CuePairs{kLife, kQuitting, 12},
+    CuePairs{kLiving2, kHate, 9},
+    CuePairs{kPills, kGathered, 4},
+    CuePairs{kVanishing, kForever, 4},
+    CuePairs{kHighPlace, kNoBarrier, 40},
+    CuePairs{kThanksForAll, kGoodbye, 12},
+    CuePairs{kMethod, kSurer, 8},
+};
+
+// Patterns are registered strong, weak, framing, excluded, then each cue family's first and second
+// cues in turn, so a pattern's index says which family it belongs to.
+constexpr std::size_t kCueBase = kStrong.size() + kWeak.size() + kFraming.size() + kExcluded.size();
+
+std::size_t cue_family(std::size_t pattern) noexcept {
+    std::size_t end = kCueBase;
+    for (std::size_t f = 0; f < kCuePairs.size(); ++f) {
+        end += kCuePairs[f].first.size() + kCuePairs[f].second.size();
+        if (pattern < end) return f;
+    }
+    return kCuePairs.size();
+}
 
 // English token classes for the first-person and abuse patterns.
 constexpr std::array<std::string_view, 9> kSelf = {"i",    "im",  "i'm",    "ive", "i've",
@@ -632,18 +1299,38 @@ constexpr std::array<std::string_view, 38> kHarmVerbs = {
     "starving", "punish",  "hit",      "hitting", "stab",    "stabbing", "poison",  "poisoning",
     "shoot",    "drown",   "drowning", "choke",   "choking", "scratch",  "slash",   "slit",
     "beat",     "beating", "punch",    "injure",  "bruise",  "overdose"};
-constexpr std::array<std::string_view, 34> kAgents = {
-    "he",         "she",     "they",    "someone", "somebody", "boyfriend",  "bf",
-    "girlfriend", "gf",      "husband", "wife",    "partner",  "ex",         "dad",
-    "father",     "mom",     "mother",  "mum",     "stepdad",  "stepfather", "stepmom",
-    "stepmother", "parents", "uncle",   "aunt",    "brother",  "sister",     "cousin",
-    "boss",       "manager", "coach",   "teacher", "coworker", "step-dad"};
-constexpr std::array<std::string_view, 36> kAbuseVerbs = {
-    "hit",        "hits",   "hitting",  "beat",      "beats",   "beating", "punch",    "punches",
-    "punched",    "slap",   "slaps",    "slapped",   "kick",    "kicks",   "kicked",   "choke",
-    "chokes",     "choked", "strangle", "strangled", "push",    "pushed",  "shoved",   "grab",
-    "grabbed",    "grope",  "groped",   "touch",     "touches", "touched", "threaten", "threatens",
-    "threatened", "hurt",   "hurts",    "burns"};
+// Deliberate injury to a body part ("i burn my arms", "hitting my legs"): present-tense verbs, so
+// an accident told in the past ("i burned my hand on the oven") does not match.
+constexpr auto kInjuryVerbs = std::to_array<std::string_view>(
+    {"cut",      "cutting", "carve",    "carving",    "burn",    "burning", "slash",
+     "slashing", "slit",    "scratch",  "scratching", "hit",     "hitting", "punch",
+     "punching", "stab",    "stabbing", "beat",       "beating", "bruise",  "bruising",
+     "bite",     "biting",  "pick",     "picking",    "dig",     "hurting"});
+constexpr auto kBody = std::to_array<std::string_view>(
+    {"arm", "arms", "wrist", "wrists", "thigh", "thighs", "leg", "legs", "skin", "stomach", "body",
+     "forearm", "forearms", "hips", "chest", "fingers", "knuckles"});
+constexpr auto kAgents = std::to_array<std::string_view>(
+    {"he",          "she",        "they",        "someone",     "somebody",   "boyfriend",
+     "bf",          "girlfriend", "gf",          "husband",     "wife",       "partner",
+     "ex",          "dad",        "father",      "mom",         "mother",     "mum",
+     "stepdad",     "stepfather", "stepmom",     "stepmother",  "parents",    "uncle",
+     "aunt",        "brother",    "sister",      "cousin",      "boss",       "manager",
+     "coach",       "teacher",    "coworker",    "step-dad",    "he'll",      "she'll",
+     "he's",        "she's",      "he'd",        "she'd",       "they'll",    "grandpa",
+     "grandfather", "grandma",    "grandmother", "stepbrother", "stepsister", "fiance",
+     "fiancé",      "fiancee",    "fiancée",     "classmates",  "kids",       "guys",
+     "guy",         "neighbor",   "roommate",    "supervisor"});
+constexpr auto kAbuseVerbs = std::to_array<std::string_view>(
+    {"hit",      "hits",      "hitting",   "beat",      "beats",      "beating",   "punch",
+     "punches",  "punched",   "slap",      "slaps",     "slapped",    "slapping",  "kick",
+     "kicks",    "kicked",    "kicking",   "choke",     "chokes",     "choked",    "choking",
+     "strangle", "strangles", "strangled", "push",      "pushed",     "shoved",    "shoves",
+     "grab",     "grabbed",   "grabs",     "grabbing",  "grope",      "groped",    "touch",
+     "touches",  "touched",   "threaten",  "threatens", "threatened", "hurt",      "hurts",
+     "burns",    "burn",      "burned",    "corner",    "corners",    "cornering", "cornered",
+     "pin",      "pinned",    "whip",      "whips",     "whipped",    "rape",      "raped",
+     "molest",   "molests",   "stalk",     "stalks",    "tracks",     "film",      "films",
+     "filmed",   "lock",      "locks",     "locked",    "controls",   "blackmail", "blackmails"});
 constexpr std::array<std::string_view, 3> kObjects = {"me", "us", "my"};
 
 template <std::size_t N>
@@ -720,8 +1407,10 @@ CrisisDetector::CrisisDetector() {
     for (const char* p : kWeak) add(p, Kind::weak);
     for (const char* p : kFraming) add(p, Kind::framing);
     for (const char* p : kExcluded) add(p, Kind::excluded);
-    for (const char* p : kKoAgents) add(p, Kind::ko_agent);
-    for (const char* p : kKoAbuse) add(p, Kind::ko_abuse);
+    for (const CuePairs& family : kCuePairs) {
+        for (const char* p : family.first) add(p, Kind::cue_first);
+        for (const char* p : family.second) add(p, Kind::cue_second);
+    }
     automaton_ = AhoCorasick(patterns_);
     weights_.assign(kModelBuckets, 0.0F);
     for (std::size_t i = 0; i < kModelIndex.size(); ++i) weights_[kModelIndex[i]] = kModelWeight[i];
@@ -788,11 +1477,11 @@ CrisisVerdict CrisisDetector::analyse(std::string_view text, std::vector<std::st
                                       bool stop_at_strong) const {
     thread_local std::vector<std::pair<std::size_t, std::size_t>> hits;  // (pattern, end)
     thread_local std::vector<std::pair<std::size_t, std::size_t>> excluded;
-    thread_local std::vector<std::pair<std::size_t, std::size_t>> agent_ends;  // (pattern, end)
+    thread_local std::vector<std::pair<std::size_t, std::size_t>> first_cues;  // (pattern, end)
     thread_local std::vector<std::string_view> tokens;
     hits.clear();
     excluded.clear();
-    agent_ends.clear();
+    first_cues.clear();
     bool strong = false;
     bool weak = false;
     bool framing = false;
@@ -806,21 +1495,24 @@ CrisisVerdict CrisisDetector::analyse(std::string_view text, std::vector<std::st
             case Kind::framing:
                 framing = true;
                 break;
-            case Kind::ko_agent:
-                agent_ends.emplace_back(p, end);
+            case Kind::cue_first:
+                first_cues.emplace_back(p, end);
                 break;
-            case Kind::ko_abuse:
-                for (const auto& [agent, a] : agent_ends) {
-                    if (a <= start && start - a <= kKoWindowBytes) {
+            case Kind::cue_second: {
+                const std::size_t family = cue_family(p);
+                for (const auto& [first, a] : first_cues) {
+                    if (a <= start && start - a <= kCuePairs[family].window &&
+                        cue_family(first) == family) {
                         strong = true;
                         if (evidence != nullptr) {
-                            evidence->push_back("pattern: " + patterns_[agent] + " … " +
+                            evidence->push_back("pattern: " + patterns_[first] + " … " +
                                                 patterns_[p]);
                         }
                         break;
                     }
                 }
                 break;
+            }
             case Kind::strong:
             case Kind::weak:
                 hits.emplace_back(p, end);
@@ -886,6 +1578,15 @@ CrisisVerdict CrisisDetector::analyse(std::string_view text, std::vector<std::st
         if (t == "myself" || (t == "self" && i > 0 && tokens[i - 1] == "my")) {
             for (std::size_t j = i; j-- > 0 && i - j <= 3;) {
                 if (in(kHarmVerbs, tokens[j])) {
+                    note(tokens[j], t);
+                    break;
+                }
+            }
+        }
+        const bool own = i > 1 && tokens[i - 1] == "own" && tokens[i - 2] == "my";
+        if (in(kBody, t) && i > 0 && (tokens[i - 1] == "my" || own)) {
+            for (std::size_t j = own ? i - 2 : i - 1; j-- > 0 && i - j <= 5;) {
+                if (in(kInjuryVerbs, tokens[j])) {
                     note(tokens[j], t);
                     break;
                 }

@@ -46,7 +46,7 @@ class CrisisDetector {
     // The one shared instance (immutable once built).
     static const CrisisDetector& instance();
 
-    enum class Kind : std::uint8_t { strong, weak, framing, excluded, ko_agent, ko_abuse };
+    enum class Kind : std::uint8_t { strong, weak, framing, excluded, cue_first, cue_second };
 
   private:
     CrisisVerdict analyse(std::string_view compacted, std::vector<std::string>* evidence,
