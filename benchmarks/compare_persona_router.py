@@ -108,6 +108,9 @@ def main() -> None:
     ours_loop = best_seconds(lambda: [router.route(t) for t in test_x])
     peer_batch = best_seconds(lambda: peer.predict_proba(test_x))
     peer_loop = best_seconds(lambda: [peer.predict_proba([t]) for t in test_x[:100]], 1) * n / 100
+    # Let OpenBLAS's and oneTBB's worker threads, busy-waiting after the batch runs above, go
+    # to sleep: on two cores they would otherwise share the CPU with the calls being timed.
+    time.sleep(2.0)
     load_before = os.getloadavg()[0]
     wall = time.perf_counter_ns
     lat = latencies_us(router.route, short, 20, wall)
