@@ -118,7 +118,7 @@ def test_aho_corasick_with_more_nodes_than_16_bit_states_hold() -> None:
     letters = list("abcdefghij가나다")
     patterns = ["".join(rng.choice(letters, size=9)) for _ in range(5000)]
     texts = [
-        "".join(rng.choice(letters + [" ", "z"], size=200)),
+        "".join(rng.choice([*letters, " ", "z"], size=200)),
         patterns[17] + " x " + patterns[4999] + patterns[2500][:5],
     ]
     encoded = [p.encode() for p in patterns]

@@ -202,8 +202,8 @@ void sort_keys(std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>& spa
     // insertion sort only fixes order inside each range: far fewer steps than a comparison
     // sort, and the same result.
     // About one range per key (256 to 2048 ranges).
-    const unsigned range_bits = std::min(bits, std::clamp<unsigned>(
-                                                   static_cast<unsigned>(std::bit_width(n)), 8, 11));
+    const unsigned range_bits =
+        std::min(bits, std::clamp<unsigned>(static_cast<unsigned>(std::bit_width(n)), 8, 11));
     const unsigned shift = bits - range_bits;
     std::array<std::uint32_t, (1U << 11U) + 1U> start;
     const std::size_t ranges = std::size_t{1} << range_bits;
@@ -529,9 +529,8 @@ void Model::scores(const Sparse& x, std::span<double> logits) const {
     std::copy(bias_.begin(), bias_.end(), logits.begin());
     for (std::size_t i = 0; i < x.index.size(); ++i) {
         const auto column = static_cast<std::size_t>(x.index[i]);
-        const double* w = column < buckets_.size() && !rows_.empty()
-                              ? &rows_[column * (k + 1) + 1]
-                              : &weights_[column * k];
+        const double* w = column < buckets_.size() && !rows_.empty() ? &rows_[column * (k + 1) + 1]
+                                                                     : &weights_[column * k];
         for (std::size_t c = 0; c < k; ++c) logits[c] += x.value[i] * w[c];
     }
 }

@@ -80,11 +80,11 @@ class AhoCorasick {
     std::array<std::uint8_t, 256> class_of_{};
     std::uint32_t classes_ = 1;
     std::uint32_t dense_ = 0;
-    std::vector<std::uint16_t> narrow_;         // dense nodes × classes, when nodes < 2^15
-    std::vector<std::uint32_t> wide_;           // dense nodes × classes, otherwise
-    std::vector<std::uint32_t> sparse_fail_;    // per deeper node: its failure link
-    std::vector<std::uint32_t> edges_begin_;    // per deeper node: CSR offsets into edge_*
-    std::vector<std::uint8_t> edge_class_;      // trie edges of the deeper nodes
+    std::vector<std::uint16_t> narrow_;       // dense nodes × classes, when nodes < 2^15
+    std::vector<std::uint32_t> wide_;         // dense nodes × classes, otherwise
+    std::vector<std::uint32_t> sparse_fail_;  // per deeper node: its failure link
+    std::vector<std::uint32_t> edges_begin_;  // per deeper node: CSR offsets into edge_*
+    std::vector<std::uint8_t> edge_class_;    // trie edges of the deeper nodes
     std::vector<std::uint32_t> edge_target_;
     std::vector<std::uint8_t> reports_;         // node ends a pattern or has a dictionary link
     std::vector<std::uint32_t> dict_link_;      // nearest proper suffix that ends a pattern

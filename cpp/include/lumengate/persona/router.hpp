@@ -206,7 +206,7 @@ class Model {
     // Per n-gram column once fitted: its idf, then its weight per persona, side by side so
     // scoring a column touches one cache line instead of two arrays.
     std::vector<double> rows_;
-    std::vector<std::string> patterns_;       // normalised keywords, all personas
+    std::vector<std::string> patterns_;  // normalised keywords, all personas
     std::vector<std::uint32_t> pattern_owner_;
     std::vector<std::uint8_t> pattern_latin_start_, pattern_latin_end_;
     AhoCorasick lexicon_;
