@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import importlib.util
 import os
 import ssl
@@ -63,27 +62,8 @@ def _load_wire_cases() -> ModuleType:
 wire_cases = _load_wire_cases()
 
 
-def _fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-@pytest.fixture(autouse=True)
-def no_leaks() -> Iterator[None]:
-    """Every test leaves the thread set and the open file descriptor count as it found them."""
-    gc.collect()
-    threads, fds = set(threading.enumerate()), _fds()
-    native_before = threading.active_count()
-    yield
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        gc.collect()
-        if set(threading.enumerate()) <= threads and _fds() <= fds:
-            break
-        time.sleep(0.05)
-    assert set(threading.enumerate()) - threads == set()
-    assert threading.active_count() <= native_before
-    # The I/O thread is native (invisible to threading): its eventfd and sockets are fds.
-    assert _fds() <= fds
+# Every test leaves the thread set and the open file descriptor count as it found them.
+pytestmark = pytest.mark.usefixtures("no_leaks")
 
 
 @pytest.fixture(params=["http", "tls"])

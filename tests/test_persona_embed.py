@@ -5,11 +5,7 @@ router routing with ``embedder=`` exactly as with the same vectors passed by han
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
-import os
-import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -37,26 +33,8 @@ FAST = gemini.Timeouts(connect=2, first_byte=2, idle=2, total=10)
 NO_RETRY = gemini.RetryPolicy(max_attempts=1)
 
 
-def _fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-@pytest.fixture(autouse=True)
-def no_leaks() -> Iterator[None]:
-    """Every test leaves the thread set and the open file descriptor count as it found them."""
-    gc.collect()
-    threads, fds = set(threading.enumerate()), _fds()
-    native_before = threading.active_count()
-    yield
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        gc.collect()
-        if set(threading.enumerate()) <= threads and _fds() <= fds:
-            break
-        time.sleep(0.05)
-    assert set(threading.enumerate()) - threads == set()
-    assert threading.active_count() <= native_before
-    assert _fds() <= fds
+# Every test leaves the thread set and the open file descriptor count as it found them.
+pytestmark = pytest.mark.usefixtures("no_leaks")
 
 
 @pytest.fixture
