@@ -565,9 +565,8 @@ def test_save_load_roundtrip(fitted: persona.Router, data: tuple, tmp_path: Path
     assert int.from_bytes(path.read_bytes()[8:12], "little") == 2
 
 
-def _as_version_1(v2: bytes) -> bytes:
-    """A version-2 file rewritten in the version-1 layout: no analyzer or lexicon weight."""
-    import xxhash
+def _analyzer_offset(v2: bytes) -> int:
+    """Where a version-2 file's analyzer fields start (after personas and thresholds)."""
 
     def u32(at: int) -> int:
         return int.from_bytes(v2[at : at + 4], "little")
@@ -583,8 +582,22 @@ def _as_version_1(v2: bytes) -> bytes:
             at += 4 + u32(at)
     at += 8  # max_query_bytes
     at += 4 + 8 * u32(at)  # thresholds
-    at += 4 + 4  # default persona, hash bits
-    analyzer = at
+    return at + 4 + 4  # default persona, hash bits
+
+
+def _rechecksummed(body: bytes) -> bytes:
+    import xxhash
+
+    return body + xxhash.xxh64_intdigest(body).to_bytes(8, "little")
+
+
+def _as_version_1(v2: bytes) -> bytes:
+    """A version-2 file rewritten in the version-1 layout: no analyzer or lexicon weight."""
+
+    def u32(at: int) -> int:
+        return int.from_bytes(v2[at : at + 4], "little")
+
+    analyzer = at = _analyzer_offset(v2)
     assert v2[at : at + 12] == b"\x02\0\0\0\x04\0\0\0\0\0\0\0"  # char 2-4, no words
     at += 20
     buckets = int.from_bytes(v2[at : at + 8], "little")
@@ -597,7 +610,7 @@ def _as_version_1(v2: bytes) -> bytes:
     assert v2[at : at + 8] == bytes(8)  # no confidence map
     version = (1).to_bytes(4, "little")
     body = v2[:8] + version + v2[12:analyzer] + v2[analyzer + 20 : at] + v2[at + 8 : -8]
-    return body + xxhash.xxh64_intdigest(body).to_bytes(8, "little")
+    return _rechecksummed(body)
 
 
 def test_version_1_files_still_load_with_the_version_1_features(
@@ -625,6 +638,13 @@ def test_load_rejects_damaged_files(fitted: persona.Router, tmp_path: Path) -> N
         good[:8] + (7).to_bytes(4, "little") + good[12:]: "version 7; this build reads versions 1",
         good[:100] + bytes([good[100] ^ 1]) + good[101:]: "checksum",
     }
+    # A well-formed file whose first two n-gram buckets are swapped: columns are the buckets'
+    # ranks, so the list must be strictly ascending.
+    buckets = _analyzer_offset(good) + 20 + 8
+    first, second = good[buckets : buckets + 4], good[buckets + 4 : buckets + 8]
+    assert int.from_bytes(first, "little") < int.from_bytes(second, "little")
+    swapped = good[:buckets] + second + first + good[buckets + 8 : -8]
+    cases[_rechecksummed(swapped)] = "buckets out of order"
     for content, message in cases.items():
         path.write_bytes(content)
         with pytest.raises(ParseError, match=message):

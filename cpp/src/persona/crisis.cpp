@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "lumengate/assign/utf8.hpp"
+#include "lumengate/common/scratch.hpp"
 #include "lumengate/persona/router_detail.hpp"
 #include "lumengate/persona/text.hpp"
 
@@ -1385,6 +1386,11 @@ bool latin_before(std::string_view text, std::size_t start) {
     return is_latin_word_char(assign::decode_utf8(text, pos));
 }
 
+// The compacted query, reused per thread by the entry points below (none calls another).
+struct CompactText {
+    std::string text;
+};
+
 }  // namespace
 
 std::string CrisisDetector::compact(std::string_view normalized) {
@@ -1426,8 +1432,11 @@ double CrisisDetector::logit(std::string_view compacted) const {
         std::vector<std::size_t> starts;
         std::vector<std::uint32_t> buckets, spare;
     };
-    thread_local Scratch scratch;
-    auto& [padded, starts, buckets, spare] = scratch;
+    Scratch& s = thread_scratch<Scratch>();
+    auto& padded = s.padded;
+    auto& starts = s.starts;
+    auto& buckets = s.buckets;
+    auto& spare = s.spare;
     padded.assign(1, ' ');
     padded.append(compacted);
     padded.push_back(' ');
@@ -1468,17 +1477,24 @@ double CrisisDetector::logit(std::string_view compacted) const {
 }
 
 double CrisisDetector::model_score(std::string_view normalized) const {
-    thread_local std::string text;
+    std::string& text = thread_scratch<CompactText>().text;
     compact_into(normalized, text);
     return 1.0 / (1.0 + std::exp(-logit(text)));
 }
 
 CrisisVerdict CrisisDetector::analyse(std::string_view text, std::vector<std::string>* evidence,
                                       bool stop_at_strong) const {
-    thread_local std::vector<std::pair<std::size_t, std::size_t>> hits;  // (pattern, end)
-    thread_local std::vector<std::pair<std::size_t, std::size_t>> excluded;
-    thread_local std::vector<std::pair<std::size_t, std::size_t>> first_cues;  // (pattern, end)
-    thread_local std::vector<std::string_view> tokens;
+    struct Scratch {
+        std::vector<std::pair<std::size_t, std::size_t>> hits;  // (pattern, end)
+        std::vector<std::pair<std::size_t, std::size_t>> excluded;
+        std::vector<std::pair<std::size_t, std::size_t>> first_cues;  // (pattern, end)
+        std::vector<std::string_view> tokens;
+    };
+    Scratch& s = thread_scratch<Scratch>();
+    auto& hits = s.hits;
+    auto& excluded = s.excluded;
+    auto& first_cues = s.first_cues;
+    auto& tokens = s.tokens;
     hits.clear();
     excluded.clear();
     first_cues.clear();
@@ -1630,13 +1646,13 @@ bool CrisisDetector::decide(const CrisisVerdict& v, std::string_view compacted,
 }
 
 CrisisVerdict CrisisDetector::lexicon(std::string_view normalized) const {
-    thread_local std::string text;
+    std::string& text = thread_scratch<CompactText>().text;
     compact_into(normalized, text);
     return analyse(text, nullptr, false);
 }
 
 std::vector<std::string> CrisisDetector::matches(std::string_view normalized) const {
-    thread_local std::string text;
+    std::string& text = thread_scratch<CompactText>().text;
     compact_into(normalized, text);
     std::vector<std::string> out;
     const CrisisVerdict v = analyse(text, &out, false);
@@ -1645,7 +1661,7 @@ std::vector<std::string> CrisisDetector::matches(std::string_view normalized) co
 }
 
 bool CrisisDetector::detect(std::string_view normalized) const {
-    thread_local std::string text;
+    std::string& text = thread_scratch<CompactText>().text;
     compact_into(normalized, text);
     return decide(analyse(text, nullptr, true), text, nullptr);
 }

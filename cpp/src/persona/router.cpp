@@ -16,9 +16,11 @@
 #include <exception>
 #include <numeric>
 #include <unordered_set>
+#include <utility>
 
 #include "lumengate/assign/utf8.hpp"
 #include "lumengate/common/error.hpp"
+#include "lumengate/common/scratch.hpp"
 #include "lumengate/common/threads.hpp"
 #include "lumengate/persona/crisis.hpp"
 #include "lumengate/persona/router_detail.hpp"
@@ -88,10 +90,7 @@ struct TermScratch {
     std::vector<std::uint32_t> spare;
 };
 
-TermScratch& term_scratch() {
-    thread_local TermScratch scratch;
-    return scratch;
-}
+TermScratch& term_scratch() { return thread_scratch<TermScratch>(); }
 
 // The analyzer's terms in one pass over the words: first each word's char_wb n-grams, then the
 // word n-grams ending at that word. A template so the per-term call inlines.
@@ -127,7 +126,15 @@ void for_each_term(std::string_view normalized, const Analyzer& analyzer, TermSc
             continue;
         }
         std::size_t word_end = next;
+        bool ascii = cp < 0x80U;
         while (word_end < normalized.size()) {
+            const auto byte = static_cast<unsigned char>(normalized[word_end]);
+            if (byte < 0x80U) {
+                if (is_space(byte)) break;
+                ++word_end;
+                continue;
+            }
+            ascii = false;
             std::size_t probe = word_end;
             cp = decode_valid(normalized, probe);
             if (is_space(cp)) break;
@@ -138,23 +145,29 @@ void for_each_term(std::string_view normalized, const Analyzer& analyzer, TermSc
         s.padded.assign(1, ' ');
         s.padded.append(word);
         s.padded.push_back(' ');
-        s.offsets.clear();
-        for (std::size_t i = 0; i < s.padded.size(); ++i) {
-            if ((static_cast<unsigned char>(s.padded[i]) & 0xC0U) != 0x80U) s.offsets.push_back(i);
-        }
-        const std::size_t length = s.offsets.size();
-        s.offsets.push_back(s.padded.size());
         const std::string_view view(s.padded);
-        for (std::size_t n = analyzer.char_min; n <= analyzer.char_max; ++n) {
-            if (length <= n) {
-                on_term(view, char_bucket(view));
-                break;
+        // char_min..char_max code points from each start; offset(i) is code point i's byte.
+        const auto emit_chars = [&](std::size_t length, auto offset) {
+            for (std::size_t n = analyzer.char_min; n <= analyzer.char_max; ++n) {
+                if (length <= n) {
+                    on_term(view, char_bucket(view));
+                    break;
+                }
+                for (std::size_t i = 0; i + n <= length; ++i) {
+                    const std::string_view gram = view.substr(offset(i), offset(i + n) - offset(i));
+                    on_term(gram, char_bucket(gram));
+                }
             }
-            for (std::size_t i = 0; i + n <= length; ++i) {
-                const std::string_view gram =
-                    view.substr(s.offsets[i], s.offsets[i + n] - s.offsets[i]);
-                on_term(gram, char_bucket(gram));
+        };
+        if (ascii) {
+            emit_chars(view.size(), [](std::size_t i) { return i; });
+        } else {
+            s.offsets.clear();
+            for (std::size_t i = 0; i < view.size(); ++i) {
+                if ((static_cast<unsigned char>(view[i]) & 0xC0U) != 0x80U) s.offsets.push_back(i);
             }
+            s.offsets.push_back(view.size());
+            emit_chars(s.offsets.size() - 1, [&](std::size_t i) { return s.offsets[i]; });
         }
         if (analyzer.word_max == 0) continue;
         // Word tokens inside this whitespace-separated word ("keyerror가" is one, "c++" is "c").
@@ -194,31 +207,33 @@ void sort_keys(std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>& spa
                std::uint32_t max_key) {
     const std::size_t n = keys.size();
     const auto bits = static_cast<unsigned>(std::bit_width(max_key));
-    if (n < 48 || bits < 8) {
+    if (n < 64 || bits < 8 || bits > 22) {
         std::sort(keys.begin(), keys.end());
         return;
     }
-    // One counting pass on the top bits puts every key in its final neighbourhood, then
-    // insertion sort only fixes order inside each range: far fewer steps than a comparison
-    // sort, and the same result.
-    // About one range per key (256 to 2048 ranges).
-    const unsigned range_bits =
-        std::min(bits, std::clamp<unsigned>(static_cast<unsigned>(std::bit_width(n)), 8, 11));
-    const unsigned shift = bits - range_bits;
-    std::array<std::uint32_t, (1U << 11U) + 1U> start;
-    const std::size_t ranges = std::size_t{1} << range_bits;
-    std::fill_n(start.begin(), ranges + 1, 0U);
-    for (const std::uint32_t key : keys) ++start[(key >> shift) + 1];
-    for (std::size_t d = 1; d <= ranges; ++d) start[d] += start[d - 1];
-    spare.resize(n);
-    for (const std::uint32_t key : keys) spare[start[key >> shift]++] = key;
-    for (std::size_t i = 1; i < n; ++i) {
-        const std::uint32_t key = spare[i];
-        std::size_t j = i;
-        for (; j > 0 && spare[j - 1] > key; --j) spare[j] = spare[j - 1];
-        spare[j] = key;
+    // Least-significant-digit radix sort in two passes of at most 11 bits: counting both
+    // digits takes one read, then each pass scatters every key once. No comparisons, so no
+    // mispredicted branches, which is what a comparison or insertion sort of hashes spends
+    // most of its time on.
+    const unsigned low_bits = bits / 2;
+    const std::uint32_t low_mask = (1U << low_bits) - 1U;
+    const std::size_t low_size = std::size_t{1} << low_bits;
+    const std::size_t high_size = std::size_t{1} << (bits - low_bits);
+    std::array<std::uint32_t, 1U << 11U> low;
+    std::array<std::uint32_t, 1U << 11U> high;
+    std::fill_n(low.begin(), low_size, 0U);
+    std::fill_n(high.begin(), high_size, 0U);
+    for (const std::uint32_t key : keys) {
+        ++low[key & low_mask];
+        ++high[key >> low_bits];
     }
-    keys.swap(spare);
+    std::uint32_t sum = 0;
+    for (std::size_t d = 0; d < low_size; ++d) sum += std::exchange(low[d], sum);
+    sum = 0;
+    for (std::size_t d = 0; d < high_size; ++d) sum += std::exchange(high[d], sum);
+    spare.resize(n);
+    for (const std::uint32_t key : keys) spare[low[key & low_mask]++] = key;
+    for (const std::uint32_t key : spare) keys[high[key >> low_bits]++] = key;
 }
 
 namespace {
@@ -373,18 +388,14 @@ Model::Model(std::vector<PersonaSpec> personas, std::size_t max_query_bytes,
 }
 
 void Model::compile() {
-    column16_.clear();
-    column32_.clear();
-    if (buckets_.size() < 0xFFFFU) {
-        column16_.assign(hash_buckets, 0);
-        for (std::size_t j = 0; j < buckets_.size(); ++j) {
-            column16_[buckets_[j]] = static_cast<std::uint16_t>(j + 1);
-        }
-    } else {
-        column32_.assign(hash_buckets, 0);
-        for (std::size_t j = 0; j < buckets_.size(); ++j) {
-            column32_[buckets_[j]] = static_cast<std::int32_t>(j + 1);
-        }
+    bucket_words_.assign(hash_buckets / 64U, BucketWord{});
+    for (const std::uint32_t bucket : buckets_) {
+        bucket_words_[bucket >> 6U].bits |= std::uint64_t{1} << (bucket & 63U);
+    }
+    std::uint64_t rank = 0;
+    for (BucketWord& word : bucket_words_) {
+        word.rank = rank;
+        rank += count_bits(word.bits);
     }
     build_rows();
     patterns_.clear();
@@ -438,7 +449,7 @@ void Model::extract(std::string_view normalized, std::span<const std::string> ke
         std::vector<std::int32_t> columns;
         std::vector<std::uint32_t> hits;
     };
-    thread_local Scratch scratch;
+    Scratch& scratch = thread_scratch<Scratch>();
     auto& counts = scratch.counts;
     auto& columns = scratch.columns;
     detail::bucket_counts_with(normalized, analyzer_, scratch.terms, counts);
@@ -524,14 +535,44 @@ void Model::extract(std::string_view normalized, std::span<const std::string> ke
     }
 }
 
+namespace {
+
+// logits[c] += Σᵢ value[i] · weight(i)[c], each logit summed in feature order. K > 0 fixes the
+// persona count at compile time so the inner loop becomes one vector operation.
+template <std::size_t K, typename Weights>
+void accumulate(const Model::Sparse& x, std::size_t k, std::span<double> logits,
+                Weights&& weights_of) {
+    const std::size_t n = x.index.size();
+    if constexpr (K > 0) {
+        std::array<double, K> z;
+        std::copy_n(logits.begin(), K, z.begin());
+        for (std::size_t i = 0; i < n; ++i) {
+            const double* w = weights_of(static_cast<std::size_t>(x.index[i]));
+            const double v = x.value[i];
+            for (std::size_t c = 0; c < K; ++c) z[c] += v * w[c];
+        }
+        std::copy_n(z.begin(), K, logits.begin());
+    } else {
+        for (std::size_t i = 0; i < n; ++i) {
+            const double* w = weights_of(static_cast<std::size_t>(x.index[i]));
+            for (std::size_t c = 0; c < k; ++c) logits[c] += x.value[i] * w[c];
+        }
+    }
+}
+
+}  // namespace
+
 void Model::scores(const Sparse& x, std::span<double> logits) const {
     const std::size_t k = personas_.size();
     std::copy(bias_.begin(), bias_.end(), logits.begin());
-    for (std::size_t i = 0; i < x.index.size(); ++i) {
-        const auto column = static_cast<std::size_t>(x.index[i]);
-        const double* w = column < buckets_.size() && !rows_.empty() ? &rows_[column * (k + 1) + 1]
-                                                                     : &weights_[column * k];
-        for (std::size_t c = 0; c < k; ++c) logits[c] += x.value[i] * w[c];
+    const auto weights_of = [&](std::size_t column) {
+        return column < buckets_.size() && !rows_.empty() ? &rows_[column * (k + 1) + 1]
+                                                          : &weights_[column * k];
+    };
+    if (k == 4) {
+        accumulate<4>(x, k, logits, weights_of);
+    } else {
+        accumulate<0>(x, k, logits, weights_of);
     }
 }
 
@@ -616,8 +657,9 @@ RouteResult Model::route(std::string_view text, std::span<const std::string> key
         Sparse x;
         std::vector<double> z;
     };
-    thread_local Scratch scratch;
-    auto& [x, z] = scratch;
+    Scratch& scratch = thread_scratch<Scratch>();
+    Sparse& x = scratch.x;
+    std::vector<double>& z = scratch.z;
     z.assign(personas_.size(), 0.0);
     if (!evidence) {
         extract(normalized, key, embedding, x, nullptr);

@@ -186,9 +186,14 @@ std::shared_ptr<const Model> Model::deserialize(std::string_view bytes) {
     const std::size_t buckets = in.count("bucket", 12);
     m->buckets_.resize(buckets);
     m->idf_.resize(buckets);
-    for (auto& b : m->buckets_) {
-        b = in.u32("bucket");
+    for (std::size_t j = 0; j < buckets; ++j) {
+        const std::uint32_t b = in.u32("bucket");
         if (b >= hash_buckets) throw ParseError("data", "is corrupt: bucket out of range");
+        // Columns are ranks of the buckets, so they must be strictly ascending.
+        if (j > 0 && b <= m->buckets_[j - 1]) {
+            throw ParseError("data", "is corrupt: buckets out of order");
+        }
+        m->buckets_[j] = b;
     }
     for (double& v : m->idf_) v = in.f64("idf");
     m->idf_unseen_ = in.f64("idf_unseen");

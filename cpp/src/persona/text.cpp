@@ -79,12 +79,8 @@ bool fold_common(std::string_view text, std::string& out) {
 
 }  // namespace
 
-bool is_space(char32_t cp) noexcept {
-    if (cp == U' ' || (cp >= 0x09 && cp <= 0x0D) || cp == 0x1C || cp == 0x1D || cp == 0x1E ||
-        cp == 0x1F || cp == 0x85) {
-        return true;
-    }
-    if (cp < 0x80) return false;
+bool is_space_beyond_ascii(char32_t cp) noexcept {
+    if (cp == 0x85) return true;
     const auto category = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
     return category == UTF8PROC_CATEGORY_ZS || category == UTF8PROC_CATEGORY_ZL ||
            category == UTF8PROC_CATEGORY_ZP;

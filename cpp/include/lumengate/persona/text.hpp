@@ -20,7 +20,14 @@ std::string fold(std::string_view text, const std::string& field);
 // Code points of valid UTF-8 (the caller has validated it).
 std::vector<char32_t> code_points(std::string_view text);
 
-bool is_space(char32_t cp) noexcept;
+// Whitespace as Unicode's Zs/Zl/Zp categories plus the ASCII controls Python's str.split
+// treats as blanks; ASCII is decided inline, the rest by utf8proc.
+bool is_space_beyond_ascii(char32_t cp) noexcept;
+inline bool is_space(char32_t cp) noexcept {
+    if (cp < 0x80U)
+        return cp == U' ' || (cp >= 0x09U && cp <= 0x0DU) || (cp >= 0x1CU && cp <= 0x1FU);
+    return is_space_beyond_ascii(cp);
+}
 
 // Decodes the code point at `pos` of text already validated as UTF-8 and advances `pos`;
 // no checks, so the hot loops over normalised text stay branch-light and inline.
