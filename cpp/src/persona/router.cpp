@@ -438,6 +438,22 @@ std::size_t Model::feature_count() const noexcept {
     return buckets_.size() + 2 * personas_.size() + key_vocab_.size() + embedding_dim_;
 }
 
+namespace {
+
+// Sublinear term frequency, 1 + ln(count): std::log itself, so the table holds exactly the
+// values a direct call gives. log(1) is 0, so a single occurrence is 1.
+double term_frequency(std::uint32_t count) noexcept {
+    static const std::array<double, 64> table = [] {
+        std::array<double, 64> t{};
+        for (std::size_t c = 1; c < t.size(); ++c) t[c] = 1.0 + std::log(static_cast<double>(c));
+        return t;
+    }();
+    if (count == 1) return 1.0;
+    return count < table.size() ? table[count] : 1.0 + std::log(static_cast<double>(count));
+}
+
+}  // namespace
+
 void Model::extract(std::string_view normalized, std::span<const std::string> key,
                     std::span<const float> embedding, Sparse& out,
                     std::vector<std::vector<std::string>>* keywords) const {
@@ -478,20 +494,28 @@ void Model::extract(std::string_view normalized, std::span<const std::string> ke
     // TF-IDF over every bucket (unseen ones with the largest idf) so the L2 norm matches a
     // vectorizer that knew the query's n-grams; only fitted columns carry weights.
     double norm2 = 0;
+    // Written in place (at most one entry per bucket), then cut to length.
+    out.index.resize(n);
+    out.value.resize(n);
+    std::int32_t* index = out.index.data();
+    double* value = out.value.data();
+    std::size_t kept = 0;
     for (std::size_t i = 0; i < n; ++i) {
         const std::int32_t column = columns[i];
         const std::uint32_t count = counts[i].second;
         const double idf =
             column >= 0 ? idf_of[static_cast<std::size_t>(column) * stride] : idf_unseen_;
-        // log(1) is 0 exactly, so skipping it for the usual single occurrence changes nothing.
-        const double tf = count == 1 ? 1.0 : 1.0 + std::log(static_cast<double>(count));
+        const double tf = term_frequency(count);
         const double w = tf * idf;
         norm2 += w * w;
         if (column >= 0) {
-            out.index.push_back(column);
-            out.value.push_back(w);
+            index[kept] = column;
+            value[kept] = w;
+            ++kept;
         }
     }
+    out.index.resize(kept);
+    out.value.resize(kept);
     if (norm2 > 0) {
         const double scale = 1.0 / std::sqrt(norm2);
         for (double& v : out.value) v *= scale;

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lumengate/persona/aho_corasick.hpp"
@@ -155,9 +156,30 @@ class Model {
     [[nodiscard]] std::string serialize() const;
     [[nodiscard]] static std::shared_ptr<const Model> deserialize(std::string_view bytes);
 
+    // Growing one of these does not zero the new elements (every one is written before it is
+    // read), so a reused buffer is sized to its bound without a memset per query.
+    template <typename T>
+    struct UninitializedAllocator : std::allocator<T> {
+        using value_type = T;
+        template <typename U>
+        struct rebind {
+            using other = UninitializedAllocator<U>;
+        };
+        UninitializedAllocator() noexcept = default;
+        template <typename U>
+        UninitializedAllocator(const UninitializedAllocator<U>& /*other*/) noexcept {}
+        template <typename U>
+        void construct(U* p) noexcept {
+            ::new (static_cast<void*>(p)) U;
+        }
+        template <typename U, typename... Args>
+        void construct(U* p, Args&&... args) {
+            ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+        }
+    };
     struct Sparse {
-        std::vector<std::int32_t> index;
-        std::vector<double> value;
+        std::vector<std::int32_t, UninitializedAllocator<std::int32_t>> index;
+        std::vector<double, UninitializedAllocator<double>> value;
     };
 
   private:
