@@ -238,8 +238,10 @@ void sort_keys(std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>& spa
 
 namespace {
 
-void bucket_counts_with(std::string_view normalized, const Analyzer& analyzer, TermScratch& s,
-                        std::vector<std::pair<std::uint32_t, std::uint32_t>>& out) {
+// Flattened so XXH3 and the analyzer's helpers inline into the per-term loop.
+[[gnu::flatten]] void bucket_counts_with(
+    std::string_view normalized, const Analyzer& analyzer, TermScratch& s,
+    std::vector<std::pair<std::uint32_t, std::uint32_t>>& out) {
     s.hashes.clear();
     for_each_term(normalized, analyzer, s,
                   [&](std::string_view, std::uint32_t bucket) { s.hashes.push_back(bucket); });
