@@ -1348,29 +1348,34 @@ bool is_token_char(char32_t cp) noexcept {
     return is_latin_word_char(cp) || cp == U'\'' || cp == U'*' || cp == U'@' || cp == U'-';
 }
 
-void append_utf8(std::string& out, char32_t cp) {
-    char buf[4];
-    const std::size_t n = assign::encode_utf8(buf, cp);
-    out.append(buf, n);
-}
-
 void compact_into(std::string_view text, std::string& out) {
-    out.clear();
+    // The result is never longer than the text (blanks collapse, quotes shrink), so it is
+    // written in place and cut to length; code points are copied as their own bytes.
+    out.resize(text.size());
+    char* const first = out.data();
+    char* last = first;
     std::size_t pos = 0;
     bool pending_space = false;
-    char32_t last = 0;
+    char32_t previous = 0;
     while (pos < text.size()) {
-        char32_t cp = decode_valid(text, pos);
+        const std::size_t begin = pos;
+        const char32_t cp = decode_valid(text, pos);
         if (is_space(cp)) {
-            pending_space = !out.empty();
+            pending_space = last != first;
             continue;
         }
-        if (cp == 0x2019 || cp == 0x2018) cp = U'\'';
-        if (pending_space && !(is_hangul(last) && is_hangul(cp))) out.push_back(' ');
+        const bool quote = cp == 0x2019 || cp == 0x2018;
+        const char32_t kept = quote ? U'\'' : cp;
+        if (pending_space && !(is_hangul(previous) && is_hangul(kept))) *last++ = ' ';
         pending_space = false;
-        append_utf8(out, cp);
-        last = cp;
+        if (quote) {
+            *last++ = '\'';
+        } else {
+            for (std::size_t b = begin; b < pos; ++b) *last++ = text[b];
+        }
+        previous = kept;
     }
+    out.resize(static_cast<std::size_t>(last - first));
 }
 
 bool starts_latin(std::string_view phrase) {
@@ -1427,27 +1432,29 @@ double CrisisDetector::model_threshold() noexcept { return kModelThreshold; }
 // Learned model features: every 2- to 4-code-point window of " " + compact text + " ", hashed
 // (FNV-1a, 32 bit, over its UTF-8 bytes) into kModelBuckets buckets, counts L2-normalised.
 double CrisisDetector::logit(std::string_view compacted) const {
+    // Buffers only grow (to the longest query seen), so a warm call neither allocates nor
+    // clears them; the counts below say how much of each is in use.
     struct Scratch {
         std::string padded;
-        std::vector<std::size_t> starts;
+        std::vector<std::uint32_t> starts;
         std::vector<std::uint32_t> buckets, spare;
     };
     Scratch& s = thread_scratch<Scratch>();
     auto& padded = s.padded;
-    auto& starts = s.starts;
-    auto& buckets = s.buckets;
-    auto& spare = s.spare;
     padded.assign(1, ' ');
     padded.append(compacted);
     padded.push_back(' ');
-    starts.clear();
+    if (s.starts.size() < padded.size() + 1) s.starts.resize(padded.size() + 1);
+    std::uint32_t* starts = s.starts.data();
+    std::size_t cps = 0;
     for (std::size_t pos = 0; pos < padded.size();) {
-        starts.push_back(pos);
+        starts[cps++] = static_cast<std::uint32_t>(pos);
         decode_valid(padded, pos);
     }
-    starts.push_back(padded.size());
-    const std::size_t cps = starts.size() - 1;
-    buckets.clear();
+    starts[cps] = static_cast<std::uint32_t>(padded.size());
+    if (s.buckets.size() < 3 * cps) s.buckets.resize(3 * cps);
+    std::uint32_t* const first = s.buckets.data();
+    std::uint32_t* last = first;
     // FNV-1a is a running hash, so the 2-, 3- and 4-grams starting at one code point are the
     // same hash fed one more code point each time: one pass, no per-gram rehashing.
     for (std::size_t i = 0; i + 2 <= cps; ++i) {
@@ -1457,19 +1464,20 @@ double CrisisDetector::logit(std::string_view compacted) const {
                 h ^= static_cast<unsigned char>(padded[b]);
                 h *= 16777619U;
             }
-            if (n >= 2) buckets.push_back(h & (kModelBuckets - 1U));
+            if (n >= 2) *last++ = h & (kModelBuckets - 1U);
         }
     }
-    if (buckets.empty()) return kModelBias;
+    const auto used = static_cast<std::size_t>(last - first);
+    if (used == 0) return kModelBias;
     // Sorted, equal buckets are runs (their counts) and the weights are read in address order.
-    detail::sort_keys(buckets, spare, kModelBuckets - 1U);
+    detail::sort_keys(std::span<std::uint32_t>(first, used), s.spare, kModelBuckets - 1U);
     double dot = 0.0;
     double squares = 0.0;
-    for (std::size_t i = 0; i < buckets.size();) {
+    for (std::size_t i = 0; i < used;) {
         std::size_t j = i + 1;
-        while (j < buckets.size() && buckets[j] == buckets[i]) ++j;
+        while (j < used && first[j] == first[i]) ++j;
         const auto count = static_cast<double>(j - i);
-        dot += count * static_cast<double>(weights_[buckets[i]]);
+        dot += count * static_cast<double>(weights_[first[i]]);
         squares += count * count;
         i = j;
     }

@@ -203,7 +203,7 @@ std::uint32_t bucket_of(std::string_view ngram) noexcept { return char_bucket(ng
 
 std::uint32_t word_bucket_of(std::string_view words) noexcept { return word_bucket(words); }
 
-void sort_keys(std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>& spare,
+void sort_keys(std::span<std::uint32_t> keys, std::vector<std::uint32_t>& spare,
                std::uint32_t max_key) {
     const std::size_t n = keys.size();
     const auto bits = static_cast<unsigned>(std::bit_width(max_key));
@@ -231,9 +231,9 @@ void sort_keys(std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>& spa
     for (std::size_t d = 0; d < low_size; ++d) sum += std::exchange(low[d], sum);
     sum = 0;
     for (std::size_t d = 0; d < high_size; ++d) sum += std::exchange(high[d], sum);
-    spare.resize(n);
+    if (spare.size() < n) spare.resize(n);
     for (const std::uint32_t key : keys) spare[low[key & low_mask]++] = key;
-    for (const std::uint32_t key : spare) keys[high[key >> low_bits]++] = key;
+    for (std::size_t i = 0; i < n; ++i) keys[high[spare[i] >> low_bits]++] = spare[i];
 }
 
 namespace {

@@ -21,7 +21,7 @@ std::uint32_t bucket_of(std::string_view ngram) noexcept;
 std::uint32_t word_bucket_of(std::string_view words) noexcept;
 inline constexpr std::uint64_t word_hash_seed = 1;
 // Sorts keys (all <= max_key) ascending; `spare` is scratch space.
-void sort_keys(std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>& spare,
+void sort_keys(std::span<std::uint32_t> keys, std::vector<std::uint32_t>& spare,
                std::uint32_t max_key);
 // (bucket, count) pairs of a normalised query, ascending by bucket.
 void bucket_counts(std::string_view normalized, const Analyzer& analyzer,
