@@ -954,6 +954,86 @@ constexpr std::array kStrong = {
     "누구랑있는지사진",
     "with a cigarette",
     "cigarette on my",
+    "peace with my decision",
+    "peace with the decision",
+    "made my peace with",
+    "a problem for much longer",
+    "a burden for much longer",
+    "won't hear from me again",
+    "wont hear from me again",
+    "last time you'll hear from me",
+    "다시는연락안",
+    "이제연락안할",
+    "곁으로가고싶",
+    "곁으로갈래",
+    "곁으로가야",
+    "곁에가고싶",
+    "join her soon",
+    "join him soon",
+    "join them soon",
+    "be with her again soon",
+    "be with him again soon",
+    "저세상가",
+    "저세상으로",
+    "하늘나라가고",
+    "하늘나라로가",
+    "영원히쉬고",
+    "영원히자고싶",
+    "rest forever",
+    "don't want to keep going",
+    "dont want to keep going",
+    "want to keep going anymore",
+    "stop being alive",
+    "keep myself alive",
+    "살만큼살았",
+    "숨이멎었으면",
+    "심장이멈췄으면",
+    "heart would just stop",
+    "heart to just stop",
+    "carved into my",
+    "carving into my",
+    "칼로긋",
+    "칼로그어",
+    "칼로그었",
+    "threatens to out me",
+    "threatened to out me",
+    "threatening to out me",
+    "took my passport",
+    "takes my passport",
+    "여권을뺏",
+    "여권을가져",
+    "made me have sex",
+    "forced me to have sex",
+    "pressured me into sex",
+    "made me do sexual",
+    "억지로관계",
+    "억지로잠자리",
+    "원치않는관계",
+    "원하지않는관계",
+    "몰래찍",
+    "몰래촬영",
+    "몸캠피싱",
+    "pulled my hair",
+    "pulls my hair",
+    "dragged me by",
+    "spat on me",
+    "spits on me",
+    "머리채",
+    "want to stop living",
+    "wanna stop living",
+    "just stop living",
+    "walk into the sea",
+    "walking into the sea",
+    "walk into the ocean",
+    "walking into the ocean",
+    "walk into the river",
+    "walking into the river",
+    "walk into the lake",
+    "walking into the lake",
+    "until i disappear",
+    "약다먹어버",
+    "약을다먹어버",
+    "약을전부먹어",
 };
 
 // Weak phrases are topic words also used in study, news, fiction and technical text; they fire
@@ -1174,6 +1254,10 @@ constexpr std::array kWeak = {
     "make myself small",
     "won't be coming back",
     "what i did last night",
+    "버틸힘이없",
+    "pills with alcohol",
+    "술이랑약",
+    "for much longer",
 };
 
 // Framing that marks look-alike text (study, fiction, news, prevention work, technical
@@ -1406,13 +1490,14 @@ constexpr std::array kExcluded = {
 // strong evidence. Korean word order puts the subject, condition or body part first and the verb
 // last, so each family reads "who / what … did what" over the compact text.
 constexpr std::array kKoAgents = {
-    "남친",     "남자친구", "여친",   "여자친구", "남편",    "아내",      "와이프",   "애인",
-    "아빠",     "아버지",   "엄마",   "어머니",   "부모님",  "새아빠",    "새엄마",   "의붓",
-    "계부",     "계모",     "오빠",   "누나",     "언니",    "삼촌",      "이모부",   "고모부",
-    "할아버지", "친척",     "선배",   "상사",     "팀장",    "부장",      "과장",     "사장",
-    "교수",     "선생",     "코치",   "감독",     "담임",    "동료",      "시어머니", "시아버지",
-    "그사람",   "그놈",     "애들이", "사촌",     "동거",    "누가",      "어떤사람", "모르는사람",
-    "걔가",     "그새끼",   "형이",   "형은",     "partner", "boyfriend", "ex가",     "boss",
+    "남친",      "남자친구", "여친",       "여자친구", "남편",   "아내",   "와이프", "애인",
+    "아빠",      "아버지",   "엄마",       "어머니",   "부모님", "부모가", "부모는", "부모한테",
+    "새아빠",    "새엄마",   "의붓",       "계부",     "계모",   "오빠",   "누나",   "언니",
+    "삼촌",      "이모부",   "고모부",     "할아버지", "친척",   "선배",   "상사",   "팀장",
+    "부장",      "과장",     "사장",       "교수",     "선생",   "코치",   "감독",   "담임",
+    "동료",      "시어머니", "시아버지",   "그사람",   "그놈",   "애들이", "사촌",   "동거",
+    "누가",      "어떤사람", "모르는사람", "걔가",     "그새끼", "형이",   "형은",   "partner",
+    "boyfriend", "ex가",     "boss",
 };
 constexpr std::array kKoAbuse = {
     "때리",   "때려",   "때렸",    "때릴",   "팼",   "협박",     "죽여",       "죽이겠",
@@ -1451,8 +1536,9 @@ constexpr std::array kKoPlace = {
     "대교", "bridge", "rooftop", "roof", "높은데", "높은곳",
 };
 constexpr std::array kKoLastAct = {
-    "마지막", "뛰어",     "떨어",       "안돌아",   "서있",   "올라와",   "위에와있",   "위에서있",
-    "jump",   "난간낮은", "난간이낮은", "난간없는", "끝인데", "사람없는", "아무도없는", "혼자가보",
+    "마지막",   "뛰어",     "떨어",       "안돌아",   "서있",       "올라와",
+    "위에와있", "위에서있", "jump",       "난간낮은", "난간이낮은", "난간없는",
+    "끝인데",   "사람없는", "아무도없는", "혼자가보", "끝낼",       "끝내러",
 };
 // A body part, then cutting, burning or scars on it.
 constexpr std::array kKoBody = {
@@ -1547,8 +1633,10 @@ constexpr std::array kKoSpread = {
 };
 
 // Pills taken all at once, or enough not to wake.
-constexpr std::array kMedicine = {"약을", "pills",  "tablets", "meds",  "medication",
-                                  "알약", "수면제", "진통제",  "혈압약"};
+constexpr std::array kMedicine = {
+    "약을",          "pills",   "tablets",  "meds",        "medication",      "알약",
+    "수면제",        "진통제",  "혈압약",   "insulin",     "인슐린",          "paracetamol",
+    "acetaminophen", "tylenol", "타이레놀", "painkillers", "antidepressants", "항우울제"};
 constexpr std::array kAllAtOnce = {"한번에다",    "한꺼번에다",     "다먹으면",
                                    "all at once", "would it take",  "enough to not",
                                    "to not wake", "before it stops"};
@@ -1628,8 +1716,8 @@ constexpr std::array kEvaded = {"번호를바꿔도", "번호를바꿨는데도"
 constexpr std::array kFoundAgain = {"계속",     "또",     "알아내",  "찾아와",
                                     "연락이와", "새계정", "새 계정", "새번호"};
 // Money held by someone else, then taken or begged for.
-constexpr std::array kMoney = {"통장",   "월급", "bank card", "joint account",
-                               "카드를", "용돈", "생활비"};
+constexpr std::array kMoney = {"통장", "월급",   "bank card", "joint account", "카드를",
+                               "용돈", "생활비", "연금",      "pension"};
 constexpr std::array kHeld = {"가져가",   "뺏", "허락받", "허락을", "changed the password",
                               "only if i"};
 // Location shared or an app installed, then demanded or checked.
