@@ -139,7 +139,6 @@ constexpr std::array kStrong = {
     "except to end",
     "painless way",
     "least painful way",
-    "suicide note",
     "goodbye note",
     "goodbye letter",
     "saying goodbye to people",
@@ -377,6 +376,7 @@ constexpr std::array kStrong = {
     // Korean: self-harm
     "자해하",
     "자해했",
+    "자해해",
     "자해를",
     "자해충동",
     "자해흉터",
@@ -389,7 +389,6 @@ constexpr std::array kStrong = {
     "팔을긋",
     "허벅지를그",
     "긋고싶",
-    "커터칼로",
     "면도칼",
     "몸에상처",
     "상처를내",
@@ -412,7 +411,6 @@ constexpr std::array kStrong = {
     // Korean: abuse, violence and threats
     "가정폭력을",
     "가정폭력당",
-    "데이트폭력",
     "성폭행당",
     "성폭행을당",
     "성추행당",
@@ -592,8 +590,6 @@ constexpr std::array kStrong = {
     // Abuse by family: coercive control, stalking, image-based abuse, sexual violence, children.
     "goes through my messages",
     "goes through my phone",
-    "tracks my location",
-    "tracking my location",
     "tracker on my",
     "follows me home",
     "followed me home",
@@ -674,7 +670,6 @@ constexpr std::array kStrong = {
     "일부러토",
     "몰카",
     "불법촬영",
-    "딥페이크",
     "손찌검",
     "밥을안줘",
     "밥도안줘",
@@ -799,6 +794,246 @@ constexpr std::array kStrong = {
     "사진을요구",
     "지인능욕",
     "리벤지포르노",
+    // Families added with the third development set: burden and relief without me, no longer
+    // being here, not waking, no point, affairs put in order, means by quantity, self-punishment.
+    "my suicide note",
+    "a suicide note for",
+    "writing a suicide note",
+    "write a suicide note",
+    "wrote a suicide note",
+    "written a suicide note",
+    "my goodbye note",
+    "데이트폭력당",
+    "데이트폭력을당",
+    "won't wake up",
+    "wont wake up",
+    "not open my eyes",
+    "never open my eyes",
+    "point of waking",
+    "point in waking",
+    "reason to wake up",
+    "point of getting up",
+    "point of any of it",
+    "point of it all anymore",
+    "i don't matter to anyone",
+    "how little i matter",
+    "deal with me anymore",
+    "deal with me ever again",
+    "with me gone",
+    "once i'm gone",
+    "no longer be here",
+    "out of the picture permanently",
+    "out of the picture for good",
+    "gone permanently",
+    "disappear permanently",
+    "nothing left to stay",
+    "don't want to do this anymore",
+    "dont want to do this anymore",
+    "do to my arms",
+    "do to my legs",
+    "do to my body",
+    "do to my skin",
+    "do to myself",
+    "like a barcode",
+    "until it welts",
+    "until they welt",
+    "need the pain",
+    "deserve to look normal",
+    "don't deserve food",
+    "before my heart stops",
+    "counting my pills",
+    "counting my sleeping pills",
+    "살아서뭐하",
+    "살아서뭐해",
+    "마지막생일",
+    "떠나주는게",
+    "떠나줘야",
+    "떠나주는것",
+    "세상에제자리",
+    "세상에내자리",
+    "세상에저는필요",
+    "숨쉬는것조차",
+    "숨쉬는것도지",
+    "숨쉬기도싫",
+    "다멈췄으면",
+    "모든게멈췄으면",
+    "잠들면그대로",
+    "그대로안깼",
+    "다시는안깨",
+    "다시는안일어",
+    "다시는안떴",
+    "몸에벌",
+    "스스로에게벌",
+    "나한테벌",
+    "저한테벌",
+    "나에게벌",
+    "먹을자격이없",
+    "먹을자격없",
+    "차에치였으면",
+    "차에치이면",
+    "치여죽",
+    "치였으면좋",
+    "사고라도났으면",
+    "사고나서죽",
+    "조용히떠나",
+    "흔적없이사라",
+    "짐으로남",
+    "짐덩어리",
+    "제가없어도잘",
+    "내가없어도잘",
+    "마지막효도",
+    "i'm no longer here",
+    "im no longer here",
+    "i am no longer here",
+    "i'm no longer around",
+    "nothing left for me here",
+    "nothing left for me to live",
+    "to stay around for",
+    "don't deserve to eat",
+    "dont deserve to eat",
+    "have to carry me",
+    "carry me around anymore",
+    "dragging them down",
+    "dragging everyone down",
+    "breathe easier once i'm",
+    "breathe easier without me",
+    "breathe easier if i",
+    "a weight on everyone",
+    "weight on my family",
+    "burden on my family",
+    "easier life without me",
+    "easier if i wasn't",
+    "easier if i were gone",
+    "look like an accident",
+    "drive into the river",
+    "drive into a river",
+    "drive off a bridge",
+    "from new numbers",
+    "from new accounts",
+    "every time i block",
+    "each time i block",
+    "keeps turning up outside",
+    "turning up outside my",
+    "shows up outside my",
+    "showing up outside my",
+    "waiting outside my",
+    "photos of my front door",
+    "pictures of my front door",
+    "keeps my bank card",
+    "keeps my card",
+    "took my bank card",
+    "takes my bank card",
+    "explain every purchase",
+    "justify every purchase",
+    "what i spend down to",
+    "who i'm with every",
+    "where i am every",
+    "hurt herself and blame me",
+    "hurt himself and blame me",
+    "kill herself if i",
+    "kill himself if i",
+    "never see my son",
+    "never see my daughter",
+    "never see my kids",
+    "never see the kids",
+    "never see my children",
+    "애들을다시는못보",
+    "아이들을다시는못보",
+    "애들못보게",
+    "아이들못보게",
+    "이상한데를만지",
+    "이상한데만지",
+    "이상한곳을만지",
+    "이상한데를만져",
+    "one of his moods",
+    "one of her moods",
+    "flinch every time",
+    "flinch when he",
+    "flinch when she",
+    "베란다에내보내",
+    "누구랑있는지사진",
+    "with a cigarette",
+    "cigarette on my",
+    "peace with my decision",
+    "peace with the decision",
+    "made my peace with",
+    "a problem for much longer",
+    "a burden for much longer",
+    "won't hear from me again",
+    "wont hear from me again",
+    "last time you'll hear from me",
+    "다시는연락안",
+    "이제연락안할",
+    "곁으로가고싶",
+    "곁으로갈래",
+    "곁으로가야",
+    "곁에가고싶",
+    "join her soon",
+    "join him soon",
+    "join them soon",
+    "be with her again soon",
+    "be with him again soon",
+    "저세상가",
+    "저세상으로",
+    "하늘나라가고",
+    "하늘나라로가",
+    "영원히쉬고",
+    "영원히자고싶",
+    "rest forever",
+    "don't want to keep going",
+    "dont want to keep going",
+    "want to keep going anymore",
+    "stop being alive",
+    "keep myself alive",
+    "살만큼살았",
+    "숨이멎었으면",
+    "심장이멈췄으면",
+    "heart would just stop",
+    "heart to just stop",
+    "carved into my",
+    "carving into my",
+    "칼로긋",
+    "칼로그어",
+    "칼로그었",
+    "threatens to out me",
+    "threatened to out me",
+    "threatening to out me",
+    "took my passport",
+    "takes my passport",
+    "여권을뺏",
+    "여권을가져",
+    "made me have sex",
+    "forced me to have sex",
+    "pressured me into sex",
+    "made me do sexual",
+    "억지로관계",
+    "억지로잠자리",
+    "원치않는관계",
+    "원하지않는관계",
+    "몰래찍",
+    "몰래촬영",
+    "몸캠피싱",
+    "pulled my hair",
+    "pulls my hair",
+    "dragged me by",
+    "spat on me",
+    "spits on me",
+    "머리채",
+    "want to stop living",
+    "wanna stop living",
+    "just stop living",
+    "walk into the sea",
+    "walking into the sea",
+    "walk into the ocean",
+    "walking into the ocean",
+    "walk into the river",
+    "walking into the river",
+    "walk into the lake",
+    "walking into the lake",
+    "until i disappear",
+    "약다먹어버",
+    "약을다먹어버",
+    "약을전부먹어",
 };
 
 // Weak phrases are topic words also used in study, news, fiction and technical text; they fire
@@ -978,6 +1213,51 @@ constexpr std::array kWeak = {
     "가스라이팅",
     "그루밍",
     "체벌",
+    // Topic words demoted from strong or added with the third development set.
+    "suicide note",
+    "데이트폭력",
+    "딥페이크",
+    "survive the fall",
+    "survive a fall",
+    "how long before it stops",
+    "마지막대화",
+    "마지막연락",
+    "이제연락못",
+    "연락못할것같",
+    "just fade away",
+    "just fading away",
+    "just fade out",
+    "just fading out",
+    "done pretending",
+    "tying things off",
+    "tie things off",
+    "closed my accounts",
+    "deleted every account",
+    "deleted all my accounts",
+    "다탈퇴",
+    "빨간줄",
+    "커터칼로",
+    "sucide",
+    "suicde",
+    "sucidal",
+    "explicit pictures",
+    "explicit photos",
+    "explicit video",
+    "fake explicit",
+    "야한사진",
+    "합성사진",
+    "합성한",
+    "회사앞에서기다",
+    "학교앞에서기다",
+    "현관문사진",
+    "sleep in the car with",
+    "make myself small",
+    "won't be coming back",
+    "what i did last night",
+    "버틸힘이없",
+    "pills with alcohol",
+    "술이랑약",
+    "for much longer",
 };
 
 // Framing that marks look-alike text (study, fiction, news, prevention work, technical
@@ -1083,32 +1363,141 @@ constexpr std::array kFraming = {
     "사회학",
     "다큐",
     "자살론",
+    // Helping someone else, law and research, farewell parties, treating a bruise, crafts.
+    "as a parent",
+    "부모로서",
+    "상담교사",
+    "상담사",
+    "교사인데",
+    "선생님인데",
+    "어떻게도와",
+    "도와줄수있",
+    "도와줘야",
+    "도와주면좋을까",
+    "어떻게 support",
+    "support 해야",
+    "how do i support",
+    "how can i support",
+    "how can i help",
+    "how do i help",
+    "how to help",
+    "help her",
+    "help him",
+    "support her",
+    "support him",
+    "criminal law",
+    "family law",
+    "law school",
+    "seminar",
+    "법학",
+    "법안",
+    "판례",
+    "처벌강화",
+    "처벌기준",
+    "찬반토론",
+    "토론준비",
+    "발표자료",
+    "발표준비",
+    "설문",
+    "문항",
+    "연구하",
+    "연구를",
+    "연구동향",
+    "연구자료",
+    "신고의무",
+    "의무자",
+    "제도에대해",
+    "moderation",
+    "taxonom",
+    "dataset",
+    "labelling",
+    "labeling",
+    "classifier",
+    "thesis",
+    "rates",
+    "송별",
+    "환송",
+    "퇴임",
+    "은퇴",
+    "retirement",
+    "빨리빼",
+    "빨리빠지",
+    "빼는법",
+    "빠지는법",
+    "연고",
+    "찜질",
+    "how do i disable",
+    "disable it",
+    "정신의학",
+    "difference between",
+    "organiser",
+    "organizer",
+    "종이자르",
+    "종이를자르",
+    "미술시간",
+    "미술수업",
+    "탐지",
+    "detection",
 };
 
 // Ordinary phrases that contain a crisis phrase ("suicide squad", 자살골 = own goal, 유서 깊은 =
 // historic); a phrase lying wholly inside one of these is not reported.
 constexpr std::array kExcluded = {
-    "suicide squad",  "suicide burn", "자살골",
-    "자해공갈",       "유서깊",       "jumping off point",
-    "jump off point", "abuse of",     "substance abuse",
-    "drug abuse",     "hit me up",    "hit me with",
-    "0 kms",          "1 kms",        "2 kms",
-    "3 kms",          "4 kms",        "5 kms",
-    "6 kms",          "7 kms",        "8 kms",
-    "9 kms",          "혼자해",       "sextortion scam",
+    "suicide squad",
+    "suicide burn",
+    "자살골",
+    "자해공갈",
+    "유서깊",
+    "jumping off point",
+    "jump off point",
+    "abuse of",
+    "substance abuse",
+    "drug abuse",
+    "hit me up",
+    "hit me with",
+    "0 kms",
+    "1 kms",
+    "2 kms",
+    "3 kms",
+    "4 kms",
+    "5 kms",
+    "6 kms",
+    "7 kms",
+    "8 kms",
+    "9 kms",
+    "혼자해",
+    "sextortion scam",
+    "goodbye note to my colleague",
+    "goodbye notes to my colleague",
+    "goodbye note to my team",
+    "goodbye notes to my team",
+    "goodbye note to my coworker",
+    "goodbye notes to my coworker",
+    "kill me if i miss",
+    "kill me if i'm late",
+    "kill me if i forget",
+    "kill me if i don't finish",
+    "want to die of embarrass",
+    "잠깐사라지고싶",
+    "잠시사라지고싶",
+    "미디어에서사라지고싶",
+    "인스타에서사라지고싶",
+    "want it to be over so i can",
+    "suicidal behavio",
 };
 
 // Cue pairs: a first cue followed within a few bytes by a second cue of the same family is
 // strong evidence. Korean word order puts the subject, condition or body part first and the verb
 // last, so each family reads "who / what … did what" over the compact text.
 constexpr std::array kKoAgents = {
-    "남친",     "남자친구", "여친",   "여자친구", "남편",    "아내",      "와이프",   "애인",
-    "아빠",     "아버지",   "엄마",   "어머니",   "부모",    "새아빠",    "새엄마",   "의붓",
-    "계부",     "계모",     "오빠",   "누나",     "언니",    "삼촌",      "이모부",   "고모부",
-    "할아버지", "친척",     "선배",   "상사",     "팀장",    "부장",      "과장",     "사장",
-    "교수",     "선생",     "코치",   "감독",     "담임",    "동료",      "시어머니", "시아버지",
-    "그사람",   "그놈",     "애들이", "사촌",     "동거",    "누가",      "어떤사람", "모르는사람",
-    "걔가",     "그새끼",   "형이",   "형은",     "partner", "boyfriend", "ex가",     "boss",
+    "남친",      "남자친구", "여친",       "여자친구", "남편",   "아내",   "와이프", "애인",
+    "아빠",      "아버지",   "엄마",       "어머니",   "부모님", "부모가", "부모는", "부모한테",
+    "새아빠",    "새엄마",   "의붓",       "계부",     "계모",   "오빠",   "누나",   "언니",
+    "삼촌",      "이모부",   "고모부",     "할아버지", "친척",   "선배",   "상사",   "팀장",
+    "부장",      "과장",     "사장",       "교수",     "선생",   "코치",   "감독",   "담임",
+    "동료",      "시어머니", "시아버지",   "그사람",   "그놈",   "애들이", "사촌",   "동거",
+    "누가",      "어떤사람", "모르는사람", "걔가",     "그새끼", "형이",   "형은",   "partner",
+    "boyfriend", "ex가",     "boss",
 };
 constexpr std::array kKoAbuse = {
     "때리",   "때려",   "때렸",    "때릴",   "팼",   "협박",     "죽여",       "죽이겠",
@@ -1121,20 +1510,21 @@ constexpr std::array kKoAbuse = {
 };
 // Someone gone, then relief: "내가 없어지면 엄마도 편할 텐데".
 constexpr std::array kKoGone = {
-    "없어지면",   "사라지면", "죽으면",   "없으면",     "떠나면",
-    "없어져도",   "사라져도", "죽어도",   "없는게",     "없어지는게",
-    "사라지는게", "죽는게",   "나없어도", "내가없어도", "without me",
+    "없어지면",   "사라지면",   "죽으면",     "없으면",     "떠나면", "없어져도", "사라져도",
+    "죽어도",     "없는게",     "없어지는게", "사라지는게", "죽는게", "나없어도", "내가없어도",
+    "without me", "제가없어도", "저없어도",   "저없이",     "나없이",
 };
 constexpr std::array kKoRelief = {
-    "편할",   "편하", "편해",     "나을", "낫겠",   "행복",    "좋아할",
-    "아무도", "모를", "슬퍼하지", "fine", "better", "happier",
+    "편할",   "편하",   "편해",     "나을",   "낫겠",   "행복",     "좋아할",
+    "아무도", "모를",   "슬퍼하지", "fine",   "better", "happier",  "가벼워",
+    "가벼울", "홀가분", "위한일",   "잘지낼", "잘살",   "peaceful",
 };
 // Self-contempt, then vanishing: "나 같은 건 없어져야 돼".
 constexpr std::array kKoSelfContempt = {"나같은", "나따위", "저같은", "저따위", "내가무슨"};
 constexpr std::array kKoVanish = {"없어져", "사라져", "죽어", "필요없", "살가치", "살자격"};
 // A quantity or a height, then death or certainty: disguised questions about means.
 constexpr std::array kKoQuantity = {
-    "몇층", "몇알", "몇개", "몇통", "몇미리", "얼마나먹", "한꺼번에", "한번에", "치사",
+    "몇층", "몇알", "몇개", "몇통", "몇미리", "얼마나먹", "한꺼번에", "한번에", "치사", "mg",
 };
 constexpr std::array kKoLethal = {
     "죽을수", "죽나", "죽는", "죽을까", "죽을지", "확실",
@@ -1142,11 +1532,13 @@ constexpr std::array kKoLethal = {
 };
 // A high or deadly place, then a last act there.
 constexpr std::array kKoPlace = {
-    "한강", "다리위", "옥상", "철로", "선로", "난간", "대교", "bridge", "rooftop", "roof",
+    "한강", "다리위", "옥상",    "철로", "선로",   "난간",
+    "대교", "bridge", "rooftop", "roof", "높은데", "높은곳",
 };
 constexpr std::array kKoLastAct = {
-    "마지막",   "뛰어",     "떨어", "안돌아",   "서있",       "올라와",
-    "위에와있", "위에서있", "jump", "난간낮은", "난간이낮은", "난간없는",
+    "마지막",   "뛰어",     "떨어",       "안돌아",   "서있",       "올라와",
+    "위에와있", "위에서있", "jump",       "난간낮은", "난간이낮은", "난간없는",
+    "끝인데",   "사람없는", "아무도없는", "혼자가보", "끝낼",       "끝내러",
 };
 // A body part, then cutting, burning or scars on it.
 constexpr std::array kKoBody = {
@@ -1155,7 +1547,7 @@ constexpr std::array kKoBody = {
 };
 constexpr std::array kKoWound = {
     "그었", "긋",     "그어",   "그을", "지져", "지졌", "지지", "물어뜯", "찔러",   "찔렀",
-    "흉터", "상처를", "상처내", "자국", "cuts", "scar", "피나", "피가나", "피가났",
+    "흉터", "상처를", "상처내", "자국", "cuts", "scar", "피나", "피가나", "피가났", "안보여줘",
 };
 // On purpose, then harm.
 constexpr std::array kKoOnPurpose = {"일부러", "고의로"};
@@ -1179,11 +1571,13 @@ constexpr std::array kDoing = {"하면", "해서", "했", "하려"};
 constexpr std::array kBurden = {"burden", "짐"};
 constexpr std::array kOnly = {"일뿐", "밖에안", "만되", "이될뿐"};
 // A tool of self-harm, then again.
-constexpr std::array kTool = {"blade", "razor", "커터칼", "면도칼", "칼을"};
+constexpr std::array kTool = {"blade", "razor", "커터칼", "면도칼", "칼을", "craft knife"};
 constexpr std::array kAgain = {"다시", "또", "again"};
 // Long sleeves and what they hide, in either order.
-constexpr std::array kSleeves = {"긴팔", "긴소매", "long sleeve"};
-constexpr std::array kHidden = {"팔때문", "흉터", "가리", "안들키", "보면안", "cuts", "scars"};
+constexpr std::array kSleeves = {"긴팔", "긴소매", "long sleeve", "긴옷", "hoodie"};
+constexpr std::array kHidden = {"팔때문",      "흉터",        "가리",  "안들키",
+                                "보면안",      "cuts",        "scars", "보이면안",
+                                "nobody sees", "no one sees", "보이면"};
 constexpr std::array kHiddenFirst = {"팔때문", "흉터때문", "상처때문", "cuts때문"};
 constexpr std::array kSleevesSecond = {"긴팔", "긴소매"};
 // A wall, then striking it with the head or fist.
@@ -1213,7 +1607,8 @@ constexpr std::array kLiving2 = {"살기가", "살기", "사는게", "사는것�
 constexpr std::array kHate = {"싫", "괴로", "지옥"};
 // Pills gathered: "pills 모아놨어".
 constexpr std::array kPills = {"pills", "수면제", "약", "알약", "진통제"};
-constexpr std::array kGathered = {"모아놨", "모아뒀", "모아둔", "모았", "사모았", "쌓아"};
+constexpr std::array kGathered = {"모아놨", "모아뒀", "모아둔", "모았",
+                                  "사모았", "쌓아",   "모으고", "모으는"};
 // Vanishing, then forever.
 constexpr std::array kVanishing = {"사라지", "없어지", "죽", "disappear", "vanish"};
 constexpr std::array kForever = {"forever", "영원히", "영영", "for good"};
@@ -1230,30 +1625,173 @@ constexpr std::array kGoodbye = {"안녕", "잘지내", "미안"};
 constexpr std::array kMethod = {"손목", "목매", "약", "번개탄", "뛰어내리", "pills"};
 constexpr std::array kSurer = {"확실한방법", "확실하게", "확실히죽"};
 // Pictures, then spreading them: image-based abuse.
-constexpr std::array kKoPicture = {"사진", "영상", "동영상", "nudes", "몸캠", "pics", "photos"};
+constexpr std::array kKoPicture = {"사진", "영상", "동영상", "nudes",
+                                   "몸캠", "pics", "photos", "찍힌"};
 constexpr std::array kKoSpread = {
-    "뿌린", "뿌리", "유포", "올린다", "퍼뜨", "보낸다고", "보내겠", "안보내면", "leak", "올렸",
+    "뿌린",     "뿌리", "유포", "올린다", "퍼뜨",   "보낸다고", "보내겠",
+    "안보내면", "leak", "올렸", "올리겠", "돌리고", "돌린다",
 };
+
+// Pills taken all at once, or enough not to wake.
+constexpr std::array kMedicine = {
+    "약을",          "pills",   "tablets",  "meds",        "medication",      "알약",
+    "수면제",        "진통제",  "혈압약",   "insulin",     "인슐린",          "paracetamol",
+    "acetaminophen", "tylenol", "타이레놀", "painkillers", "antidepressants", "항우울제"};
+constexpr std::array kAllAtOnce = {"한번에다",    "한꺼번에다",     "다먹으면",
+                                   "all at once", "would it take",  "enough to not",
+                                   "to not wake", "before it stops"};
+// Pills counted or saved up.
+constexpr std::array kHoarding = {"counting", "saving up", "stockpiling", "hoarding", "collecting"};
+constexpr std::array kPillsEn = {"pills", "tablets", "meds", "sleeping pills"};
+// Again, then a blade taken out.
+constexpr std::array kAgainFirst = {"다시", "또"};
+constexpr std::array kBladeOut = {"칼을꺼",     "칼날을꺼",  "칼날꺼",
+                                  "면도날을꺼", "blade를꺼", "blade 꺼"};
+// How high, then surviving or getting up there.
+constexpr std::array kHowHigh = {"how tall",      "how high",        "which floor",
+                                 "highest floor", "how many floors", "how many stories"};
+constexpr std::array kFall = {"survive", "fatal", "key card", "roof access", "access to the roof"};
+// Hit by a vehicle, then not minding or relief.
+constexpr std::array kVehicleHit = {"truck hit me", "car hit me",     "bus hit me",
+                                    "hit by a car", "hit by a truck", "hit by a bus",
+                                    "run over",     "치였으면",       "치이면"};
+constexpr std::array kNotMinding = {"wouldn't mind", "wouldnt mind", "relieved",
+                                    "relief",        "not mind",     "좋겠"};
+// Dressings bought again and again: hidden wounds.
+constexpr std::array kDressings = {"bandages", "bandage", "plasters", "gauze", "band-aids",
+                                   "bandaids", "반창고",  "붕대",     "밴드를"};
+constexpr std::array kAgainAndAgain = {"again",    "like crazy", "more than",  "한통",
+                                       "박스째",   "또사",       "this month", "번째",
+                                       "너무자주", "every week"};
+// Pain, then the relief it brings.
+constexpr std::array kPain = {"pain", "sting", "red lines", "빨간줄", "아파야",
+                              "따가", "통증",  "칼날을보",  "피를보"};
+constexpr std::array kPainRelief = {"quiets",        "calms me", "feel real",     "feel something",
+                                    "feel anything", "숨이쉬어", "살아있는느낌",  "버텨져",
+                                    "가라앉",        "조용해",   "help me focus", "can focus"};
+// Marks, then hiding them, in either order.
+constexpr std::array kMarks = {"marks", "cuts", "burns", "bruises", "bruise", "멍", "상처", "흉이"};
+constexpr std::array kCovering = {
+    "hide", "concealer", "cover", "nobody will see", "no one will see", "가리", "가릴", "화장으로"};
+constexpr std::array kConcealer = {"concealer", "컨실러", "화장으로"};
+constexpr std::array kBruise = {"멍", "marks", "bruise", "bruises"};
+// Affairs put in order, then a settled calm.
+constexpr std::array kAffairs = {
+    "인수인계",        "다썼고", "cancelled", "canceled", "closed my",  "deleted",  "paid off",
+    "updated my will", "계정도", "다탈퇴",    "다지우",   "통장도정리", "통장정리", "다치우"};
+constexpr std::array kSettled = {"tying things", "things off",   "made peace",
+                                 "calm now",     "i've decided", "남은게없",
+                                 "떠나기만",     "이제조용히",   "정리할것도"};
+// Thanks, then a last message.
+constexpr std::array kThanks = {"고마웠", "고마워", "thanks for everything",
+                                "thank you for everything", "thanks for all"};
+constexpr std::array kLastMessage = {
+    "마지막대화", "마지막연락",     "마지막메시지",         "연락못",
+    "이게마지막", "last time i'll", "take care of yourself"};
+// A letter, then left ready.
+constexpr std::array kLetter = {"편지", "letter", "쪽지", "유언장"};
+constexpr std::array kLeftReady = {"넣어뒀", "써뒀", "써놨", "남겨뒀", "남겨놨", "다써", "써둬"};
+// Things given away, then no longer needed.
+constexpr std::array kGiven = {"줬어요", "줬어", "나눠줬", "넘겨줬", "gave", "given away"};
+constexpr std::array kNoLongerNeeded = {"필요없어서", "이제필요없", "더는필요없", "쓸일이없",
+                                        "won't need", "wont need",  "no use for"};
+// A pet provided for, then nothing left to worry about.
+constexpr std::array kPet = {"강아지", "고양이", "반려", "the dog", "my dog", "my cat", "the cat"};
+constexpr std::array kProvidedFor = {"걱정할게없", "제가없어도", "내가없어도", "for good",
+                                     "new home"};
+
+// Refusing or telling, then losing a job, a contract or school.
+constexpr std::array kRefusing = {"거절하면",    "말하면",      "싫다고하면",
+                                  "if i refuse", "if i say no", "unless i"};
+constexpr std::array kLosing = {"자르",     "재계약", "연장안",  "fire",  "해고",
+                                "contract", "못다니", "lose my", "학교못"};
+// Pictures, then sent to the people around me.
+constexpr std::array kPictures = {"photos", "pictures", "videos", "video", "pics", "nudes"};
+constexpr std::array kToEveryone = {"to my whole",    "to my family",  "to my classmates",
+                                    "to my employer", "to my contact", "to everyone",
+                                    "online unless",  "send more"};
+// A number changed or a contact blocked, then found again.
+constexpr std::array kEvaded = {"번호를바꿔도", "번호를바꿨는데도", "번호바꿔도",     "차단해도",
+                                "차단했는데도", "block해도",        "이사를했는데도", "이사를두번"};
+constexpr std::array kFoundAgain = {"계속",     "또",     "알아내",  "찾아와",
+                                    "연락이와", "새계정", "새 계정", "새번호"};
+// Money held by someone else, then taken or begged for.
+constexpr std::array kMoney = {"통장", "월급",   "bank card", "joint account", "카드를",
+                               "용돈", "생활비", "연금",      "pension"};
+constexpr std::array kHeld = {"가져가",   "뺏", "허락받", "허락을", "changed the password",
+                              "only if i"};
+// Location shared or an app installed, then demanded or checked.
+constexpr std::array kWatched = {"위치앱",          "위치 앱",    "위치공유",
+                                 "location 공유",   "location을", "share my location",
+                                 "app on my phone", "my location"};
+constexpr std::array kDemanded = {"하라고", "안하면", "so he can",        "so she can",
+                                  "확인해", "끄면",   "if i turn it off", "gets furious",
+                                  "화내",   "난리"};
+// Nobody else home, then someone coming in or touching.
+constexpr std::array kAlone = {"없을때",   "아무도없을때", "둘만있을때",
+                               "when mom", "when my mom",  "while my mom"};
+constexpr std::array kComingIn = {"들어와", "만지", "만져", "comes into my", "touch"};
+// Someone's anger, then a punishment.
+constexpr std::array kAnger = {"화나면",           "화가나면",           "when he's angry",
+                               "when she's angry", "when he gets angry", "when she gets angry"};
+constexpr std::array kPunishment = {"문을잠가",      "내보내",         "쫓아내",  "벽보고",
+                                    "밥도안",        "밥을안",         "lock me", "locks me",
+                                    "make me sleep", "makes me sleep", "kneel"};
+// Someone coming home, then fear.
+constexpr std::array kArriving = {"소리만들려도", "소리가들리면", "car pulls into", "들어오는소리",
+                                  "차소리"};
+constexpr std::array kFear = {"몸이굳", "flinch", "숨어",   "애들을방에", "방에들여보내",
+                              "숨죽",   "무서",   "scared", "shaking",    "떨려"};
+// Marks on the body, then deeper or running out of hidden places.
+constexpr std::array kBodyMarks = {"marks", "cuts", "lines"};
+constexpr std::array kWorse = {"deeper", "running out of places", "places nobody", "places no one"};
+// Cutting or self-harm, then done.
+constexpr std::array kSelfHarmWord = {"cutting", "self harm", "self-harm", "sh", "자해"};
+constexpr std::array kDone = {"했는데", "했어요", "했어", "했다"};
+// A blade kept, then not for its ordinary use.
+constexpr std::array kBladeKept = {"칼날", "blade", "면도날", "커터칼"};
+constexpr std::array kNotForUse = {"게아니", "not for pencils", "it's not for", "용도가아니"};
+// Bare skin exposed, then seen.
+constexpr std::array kExposed = {"반팔",   "반바지",        "수영복",      "swimsuit",
+                                 "shorts", "short sleeves", "locker room", "탈의실"};
+constexpr std::array kSeen = {"보이니까",      "보일까",     "다보이", "팔보면",
+                              "다리보면",      "알테니까",   "들킬",   "let anyone see",
+                              "see my thighs", "see my arms"};
+// An injury, then on purpose.
+constexpr std::array kInjured = {"burned my", "burnt my", "cut my", "hit my", "scratched my"};
+constexpr std::array kOnPurposeEn = {"on purpose", "deliberately"};
+// The point of going on, in either order.
+constexpr std::array kPointOf = {"point of", "point in"};
+constexpr std::array kEnduring = {"버티", "살아", "사는거"};
+constexpr std::array kEnduringFirst = {"버티는거", "사는거", "살아가는거", "사는게"};
+constexpr std::array kMeaningless = {"무의미", "의미없", "point"};
+// Asleep, then never waking.
+constexpr std::array kAsleep = {"잠들면", "잠들고", "자고나서", "잠든채"};
+constexpr std::array kNeverWaking = {"그대로였으면", "안깼으면", "안깨면좋", "깨지않았으면",
+                                     "안일어났으면"};
 
 struct CuePairs {
     std::span<const char* const> first;
     std::span<const char* const> second;
     std::size_t window;  // bytes allowed between the end of the first cue and the second
+    // A family that also describes scenes and news ("옥상에서 떨어지는 장면") counts as weak
+    // evidence, so look-alike framing can veto it.
+    bool weak = false;
 };
 constexpr std::array kCuePairs = {
     CuePairs{kKoAgents, kKoAbuse, 36},
     CuePairs{kKoGone, kKoRelief, 30},
     CuePairs{kKoSelfContempt, kKoVanish, 24},
     CuePairs{kKoQuantity, kKoLethal, 36},
-    CuePairs{kKoPlace, kKoLastAct, 48},
+    CuePairs{kKoPlace, kKoLastAct, 96, true},
     CuePairs{kKoBody, kKoWound, 24},
     CuePairs{kKoOnPurpose, kKoSelfInjury, 30},
     CuePairs{kMixedCrisisVerb, kMixedWanting, 1},
-    CuePairs{kKoPicture, kKoSpread, 30},
+    CuePairs{kKoPicture, kKoSpread, 60},
     CuePairs{kOverdose, kDoing, 1},
     CuePairs{kBurden, kOnly, 1},
     CuePairs{kTool, kAgain, 1},
-    CuePairs{kSleeves, kHidden, 30},
+    CuePairs{kSleeves, kHidden, 45},
     CuePairs{kHiddenFirst, kSleevesSecond, 12},
     CuePairs{kWall, kStrike, 20},
     CuePairs{kNight, kIntrusion, 30},
@@ -1264,11 +1802,41 @@ constexpr std::array kCuePairs = {
     CuePairs{kQuitting, kLife, 12},
     CuePairs{kLife, kQuitting, 12},
     CuePairs{kLiving2, kHate, 9},
-    CuePairs{kPills, kGathered, 4},
+    CuePairs{kPills, kGathered, 12},
     CuePairs{kVanishing, kForever, 4},
     CuePairs{kHighPlace, kNoBarrier, 40},
     CuePairs{kThanksForAll, kGoodbye, 12},
     CuePairs{kMethod, kSurer, 8},
+    CuePairs{kMedicine, kAllAtOnce, 24},
+    CuePairs{kHoarding, kPillsEn, 20},
+    CuePairs{kAgainFirst, kBladeOut, 12},
+    CuePairs{kHowHigh, kFall, 90},
+    CuePairs{kVehicleHit, kNotMinding, 80},
+    CuePairs{kDressings, kAgainAndAgain, 60},
+    CuePairs{kPain, kPainRelief, 60},
+    CuePairs{kMarks, kCovering, 50},
+    CuePairs{kConcealer, kBruise, 30},
+    CuePairs{kAffairs, kSettled, 90},
+    CuePairs{kThanks, kLastMessage, 60},
+    CuePairs{kLetter, kLeftReady, 40},
+    CuePairs{kGiven, kNoLongerNeeded, 50},
+    CuePairs{kPet, kProvidedFor, 60},
+    CuePairs{kRefusing, kLosing, 60},
+    CuePairs{kPictures, kToEveryone, 60},
+    CuePairs{kEvaded, kFoundAgain, 40},
+    CuePairs{kMoney, kHeld, 60},
+    CuePairs{kWatched, kDemanded, 60},
+    CuePairs{kAlone, kComingIn, 40},
+    CuePairs{kAnger, kPunishment, 60},
+    CuePairs{kArriving, kFear, 60},
+    CuePairs{kBodyMarks, kWorse, 40},
+    CuePairs{kSelfHarmWord, kDone, 1},
+    CuePairs{kBladeKept, kNotForUse, 60},
+    CuePairs{kExposed, kSeen, 60},
+    CuePairs{kInjured, kOnPurposeEn, 40},
+    CuePairs{kPointOf, kEnduring, 8},
+    CuePairs{kEnduringFirst, kMeaningless, 20},
+    CuePairs{kAsleep, kNeverWaking, 20},
 };
 
 // Patterns are registered strong, weak, framing, excluded, then each cue family's first and second
@@ -1391,6 +1959,21 @@ bool latin_before(std::string_view text, std::size_t start) {
     return is_latin_word_char(assign::decode_utf8(text, pos));
 }
 
+// Korean that turns a crisis phrase into a description of someone else or of a scene: "자해하는
+// 학생", "죽고 싶다는 말을 (친구가)", "뛰어내리는 장면". Such a phrase counts as weak evidence.
+constexpr auto kSaidOfAnother = std::to_array<std::string_view>({
+    "는학생",     "는아이",   "는친구",     "는환자",     "는청소년", "는애들",
+    "는장면",     "는씬",     "는캐릭터",   "는주인공",   "는내용",   "는뉴스",
+    "는기사",     "는영화",   "는드라마",   "다는말",     "다는친구", "다는얘기",
+    "다는이야기", "다는학생", "한다고털어", "한다고말해", "한대요",   "한다는",
+});
+
+bool said_of_another(std::string_view text, std::size_t end) {
+    const std::string_view rest = text.substr(end);
+    return std::any_of(kSaidOfAnother.begin(), kSaidOfAnother.end(),
+                       [&](std::string_view tail) { return rest.starts_with(tail); });
+}
+
 // The compacted query, reused per thread by the entry points below (none calls another).
 struct CompactText {
     std::string text;
@@ -1509,6 +2092,7 @@ CrisisVerdict CrisisDetector::analyse(std::string_view text, std::vector<std::st
     bool strong = false;
     bool weak = false;
     bool framing = false;
+    std::vector<std::string> weak_phrases;
     automaton_.for_each_match(text, [&](std::size_t p, std::size_t end) {
         const std::size_t start = end - patterns_[p].size();
         if (latin_start_[p] != 0 && latin_before(text, start)) return;
@@ -1527,6 +2111,14 @@ CrisisVerdict CrisisDetector::analyse(std::string_view text, std::vector<std::st
                 for (const auto& [first, a] : first_cues) {
                     if (a <= start && start - a <= kCuePairs[family].window &&
                         cue_family(first) == family) {
+                        if (kCuePairs[family].weak) {
+                            weak = true;
+                            if (evidence != nullptr) {
+                                weak_phrases.push_back("pattern: " + patterns_[first] + " … " +
+                                                       patterns_[p]);
+                            }
+                            break;
+                        }
                         strong = true;
                         if (evidence != nullptr) {
                             evidence->push_back("pattern: " + patterns_[first] + " … " +
@@ -1543,14 +2135,13 @@ CrisisVerdict CrisisDetector::analyse(std::string_view text, std::vector<std::st
                 break;
         }
     });
-    std::vector<std::string> weak_phrases;
     for (const auto& [p, end] : hits) {
         const std::size_t start = end - patterns_[p].size();
         const bool inside = std::any_of(excluded.begin(), excluded.end(), [&](const auto& span) {
             return span.first <= start && end <= span.second;
         });
         if (inside) continue;
-        if (kinds_[p] == Kind::strong) {
+        if (kinds_[p] == Kind::strong && !(latin_start_[p] == 0 && said_of_another(text, end))) {
             strong = true;
             if (stop_at_strong) return CrisisVerdict{true, false, framing};
             if (evidence == nullptr) continue;
@@ -1608,7 +2199,9 @@ CrisisVerdict CrisisDetector::analyse(std::string_view text, std::vector<std::st
             }
         }
         const bool own = i > 1 && tokens[i - 1] == "own" && tokens[i - 2] == "my";
-        if (in(kBody, t) && i > 0 && (tokens[i - 1] == "my" || own)) {
+        // "my own head" is deliberate; "my head" alone is mostly an accident.
+        const bool own_head = own && (t == "head" || t == "face");
+        if ((in(kBody, t) && i > 0 && (tokens[i - 1] == "my" || own)) || own_head) {
             for (std::size_t j = own ? i - 2 : i - 1; j-- > 0 && i - j <= 5;) {
                 if (in(kInjuryVerbs, tokens[j])) {
                     note(tokens[j], t);

@@ -5,8 +5,9 @@
 // of the router can switch it off.
 //
 // Conservative by design: a strong phrase or a first-person pattern always fires; look-alike
-// framing ("essay about", "suicide prevention hotline", "kill -9") can veto only the weakest
-// evidence (a bare topic word or the learned score alone).
+// framing ("essay about", "suicide prevention hotline", "kill -9", helping a friend) can veto
+// only the weakest evidence (a bare topic word, a scene-like cue pair, a Korean crisis phrase
+// said of someone else, or the learned score alone).
 #include <cstdint>
 #include <string>
 #include <string_view>
