@@ -26,8 +26,8 @@ DATA = Path(__file__).resolve().parent / "data"
 POSITIVES = DATA / "crisis_blind2.jsonl"
 NEGATIVES = DATA / "crisis_blind2_negatives.jsonl"
 FROZEN = {
-    POSITIVES.name: "f6bdd3db302b9d99cc598dbadef0eaf335304acca680cf118c7e1ed6f8698848",
-    NEGATIVES.name: "a28a9aaea5bd92b98f8e9515d09a500889838e63160d429c74f04c8f26c55930",
+    POSITIVES.name: "2a2a25668702028b1e29c76076d961e35c6488417b8368f1c845ccc3450ae4b7",
+    NEGATIVES.name: "01188fb9f1d1a814fcd6af8ec27b09a0dac5134de0474ea76c4ed30be8c2c2f4",
 }
 SIZE = 160
 FIELDS = ["id", "text", "lang", "category", "form"]
