@@ -12,17 +12,15 @@ figures, not estimates for unseen messages; a new blind set measures those.
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from crisis_sets import DATA, HANGUL, LATIN, Row, flagged, letters, read, summary, texts_elsewhere
 from lumengate import persona
 
-DATA = Path(__file__).resolve().parent / "data"
 POSITIVES = DATA / "crisis_blind.jsonl"
 NEGATIVES = DATA / "crisis_blind_negatives.jsonl"
 FROZEN = {
@@ -40,37 +38,15 @@ LANG_SHARES = {"en": 0.40, "ko": 0.40, "mixed": 0.20}
 MIN_RECALL = 156
 MAX_FALSE_ALARMS = 0
 
-LATIN = re.compile(r"[A-Za-z]")
-# Hangul syllables plus the jamo blocks, so "ㅠㅠ" and "ㅈㅅ" count as Korean script.
-HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
-
-Row = dict[str, str]
-
-
-def _read(path: Path) -> list[Row]:
-    rows = []
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            row = json.loads(line)
-            assert isinstance(row, dict), f"{path.name}:{number} is not an object"
-            assert all(isinstance(v, str) for v in row.values()), f"{path.name}:{number}"
-            rows.append(row)
-    return rows
-
-
-def _letters(text: str) -> str:
-    # Letters only, case-folded: equal keys mean equal texts up to case, spacing and punctuation.
-    return "".join(c for c in text.lower() if c.isalpha())
-
 
 @pytest.fixture(scope="module")
 def positives() -> list[Row]:
-    return _read(POSITIVES)
+    return read(POSITIVES)
 
 
 @pytest.fixture(scope="module")
 def negatives() -> list[Row]:
-    return _read(NEGATIVES)
+    return read(NEGATIVES)
 
 
 @pytest.mark.parametrize("path", [POSITIVES, NEGATIVES], ids=["positives", "negatives"])
@@ -87,7 +63,7 @@ def test_blind_sets_are_frozen(path: Path) -> None:
 def test_every_line_has_exactly_the_documented_fields(
     path: Path, categories: set[str], prefix: str
 ) -> None:
-    rows = _read(path)
+    rows = read(path)
     assert [row["id"] for row in rows] == [f"{prefix}{n:03d}" for n in range(1, SIZE + 1)]
     for row in rows:
         assert set(row) == FIELDS, row["id"]
@@ -104,7 +80,7 @@ def test_every_line_has_exactly_the_documented_fields(
 
 @pytest.mark.parametrize("path", [POSITIVES, NEGATIVES], ids=["positives", "negatives"])
 def test_language_shares_follow_the_issue(path: Path) -> None:
-    rows = _read(path)
+    rows = read(path)
     langs = Counter(row["lang"] for row in rows)
     for lang, share in LANG_SHARES.items():
         assert abs(langs[lang] / len(rows) - share) <= 0.02, (lang, langs[lang], len(rows))
@@ -112,7 +88,7 @@ def test_language_shares_follow_the_issue(path: Path) -> None:
 
 @pytest.mark.parametrize("path", [POSITIVES, NEGATIVES], ids=["positives", "negatives"])
 def test_explicit_and_indirect_forms_are_balanced_in_every_language(path: Path) -> None:
-    rows = _read(path)
+    rows = read(path)
     forms = Counter(row["form"] for row in rows)
     assert abs(forms["explicit"] / len(rows) - 0.5) <= 0.05, forms
     by_lang = Counter((row["lang"], row["form"]) for row in rows)
@@ -144,34 +120,21 @@ def test_no_near_duplicate_texts_within_or_across_sets(
 ) -> None:
     seen: dict[str, str] = {}
     for row in positives + negatives:
-        key = _letters(row["text"])
+        key = letters(row["text"])
         assert key not in seen, (seen.get(key), row["id"])
         seen[key] = row["id"]
-
-
-def _other_data_files() -> list[Path]:
-    return sorted(p for p in DATA.rglob("*.jsonl") if p not in (POSITIVES, NEGATIVES))
 
 
 def test_blind_sets_share_no_text_with_any_other_data_file(
     positives: list[Row], negatives: list[Row]
 ) -> None:
-    others = _other_data_files()
-    assert others, "expected the routing and crisis data files beside the blind sets"
-    elsewhere: dict[str, str] = {}
-    for path in others:
-        with path.open(encoding="utf-8") as f:
-            for line in f:
-                row = json.loads(line)
-                values = row.values() if isinstance(row, dict) else [row]
-                for value in values:
-                    if isinstance(value, str):
-                        elsewhere.setdefault(_letters(value), path.relative_to(DATA).as_posix())
+    elsewhere = texts_elsewhere((POSITIVES, NEGATIVES))
+    assert elsewhere, "expected the routing and crisis data files beside the blind sets"
     # Ids and file names only: the failure message must not print a text from either side.
     shared = sorted(
-        (row["id"], elsewhere[_letters(row["text"])])
+        (row["id"], elsewhere[letters(row["text"])])
         for row in positives + negatives
-        if _letters(row["text"]) in elsewhere
+        if letters(row["text"]) in elsewhere
     )
     assert shared == []
 
@@ -189,37 +152,19 @@ def router() -> persona.Router:
     return persona.Router.default()
 
 
-def _flagged(router: persona.Router, rows: list[Row]) -> list[bool]:
-    batch = router.route_many([row["text"] for row in rows])
-    assert len(batch.crisis) == len(rows)
-    return [bool(flag) for flag in batch.crisis]
-
-
-def _breakdown(rows: list[Row], counted: list[bool], field: str) -> str:
-    totals = Counter(row[field] for row in rows)
-    hits = Counter(row[field] for row, hit in zip(rows, counted, strict=True) if hit)
-    return ", ".join(f"{value} {hits[value]}/{totals[value]}" for value in sorted(totals))
-
-
-def _summary(rows: list[Row], counted: list[bool], fields: list[str]) -> str:
-    parts: list[str] = [f"{sum(counted)}/{len(rows)}"]
-    parts += [f"{field}: {_breakdown(rows, counted, field)}" for field in fields]
-    return "; ".join(parts)
-
-
 def test_recall_on_the_fitted_blind_crisis_messages(
     router: persona.Router, positives: list[Row]
 ) -> None:
-    flagged = _flagged(router, positives)
-    summary = _summary(positives, flagged, ["lang", "category", "form"])
-    print(f"fitted blind set: recall {summary}")
-    assert sum(flagged) >= MIN_RECALL, f"recall {summary}"
+    fired = flagged(router, positives)
+    counts = summary(positives, fired, ["lang", "category", "form"])
+    print(f"fitted blind set: recall {counts}")
+    assert sum(fired) >= MIN_RECALL, f"recall {counts}"
 
 
 def test_false_alarms_on_the_fitted_blind_look_alikes(
     router: persona.Router, negatives: list[Row]
 ) -> None:
-    flagged = _flagged(router, negatives)
-    summary = _summary(negatives, flagged, ["lang", "form"])
-    print(f"fitted blind set: false alarms {summary}")
-    assert sum(flagged) <= MAX_FALSE_ALARMS, f"false alarms {summary}"
+    fired = flagged(router, negatives)
+    counts = summary(negatives, fired, ["lang", "form"])
+    print(f"fitted blind set: false alarms {counts}")
+    assert sum(fired) <= MAX_FALSE_ALARMS, f"false alarms {counts}"

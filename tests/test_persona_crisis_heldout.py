@@ -12,7 +12,6 @@ cross-validated estimate is printed by scripts/train_crisis_stage.py.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
 from collections import Counter
@@ -20,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from crisis_sets import DATA, HANGUL, LATIN, Row, flagged, letters, read
 from lumengate import persona
 
-DATA = Path(__file__).resolve().parent / "data"
 POSITIVES = DATA / "crisis_heldout.jsonl"
 NEGATIVES = DATA / "crisis_heldout_negatives.jsonl"
 FROZEN = {
@@ -38,36 +37,15 @@ LANG_SHARES = {"en": 0.40, "ko": 0.40, "mixed": 0.20}
 # Fitted figures: every crisis message caught, at most this share of look-alikes flagged.
 MAX_FALSE_ALARM_RATE = 0.03
 
-LATIN = re.compile(r"[A-Za-z]")
-# Hangul syllables plus the jamo blocks, so "ㅠㅠ" and "ㅈㅅ" count as Korean script.
-HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
-
-Row = dict[str, str]
-
-
-def _read(path: Path) -> list[Row]:
-    rows = []
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            row = json.loads(line)
-            assert isinstance(row, dict), f"{path.name}:{number} is not an object"
-            assert all(isinstance(v, str) for v in row.values()), f"{path.name}:{number}"
-            rows.append(row)
-    return rows
-
-
-def _letters(text: str) -> str:
-    return "".join(c for c in text.lower() if c.isalpha())
-
 
 @pytest.fixture(scope="module")
 def positives() -> list[Row]:
-    return _read(POSITIVES)
+    return read(POSITIVES)
 
 
 @pytest.fixture(scope="module")
 def negatives() -> list[Row]:
-    return _read(NEGATIVES)
+    return read(NEGATIVES)
 
 
 @pytest.mark.parametrize("path", [POSITIVES, NEGATIVES], ids=["positives", "negatives"])
@@ -84,7 +62,7 @@ def test_held_out_sets_are_frozen(path: Path) -> None:
 def test_every_line_has_exactly_the_documented_fields(
     path: Path, categories: set[str], prefix: str
 ) -> None:
-    rows = _read(path)
+    rows = read(path)
     assert len(rows) >= 120
     for row in rows:
         assert set(row) == FIELDS, row
@@ -102,7 +80,7 @@ def test_every_line_has_exactly_the_documented_fields(
 
 @pytest.mark.parametrize("path", [POSITIVES, NEGATIVES], ids=["positives", "negatives"])
 def test_language_shares_follow_the_issue(path: Path) -> None:
-    rows = _read(path)
+    rows = read(path)
     langs = Counter(row["lang"] for row in rows)
     for lang, share in LANG_SHARES.items():
         assert abs(langs[lang] / len(rows) - share) <= 0.02, (lang, langs[lang], len(rows))
@@ -138,7 +116,7 @@ def test_no_near_duplicate_texts_within_or_across_sets(
 ) -> None:
     seen: dict[str, str] = {}
     for row in positives + negatives:
-        key = _letters(row["text"])
+        key = letters(row["text"])
         assert key not in seen, (seen.get(key), row["id"])
         seen[key] = row["id"]
 
@@ -155,20 +133,14 @@ def test_no_near_duplicate_texts_within_or_across_sets(
 def test_held_out_sets_share_no_text_with_the_development_sets(
     positives: list[Row], negatives: list[Row], name: str
 ) -> None:
-    development = {_letters(str(row["text"])) for row in _read(DATA / name)}
-    overlap = [row["id"] for row in positives + negatives if _letters(row["text"]) in development]
+    development = {letters(str(row["text"])) for row in read(DATA / name)}
+    overlap = [row["id"] for row in positives + negatives if letters(row["text"]) in development]
     assert overlap == []
 
 
 @pytest.fixture(scope="module")
 def router() -> persona.Router:
     return persona.Router.default()
-
-
-def _flagged(router: persona.Router, rows: list[Row]) -> list[bool]:
-    batch = router.route_many([row["text"] for row in rows])
-    assert len(batch.crisis) == len(rows)
-    return [bool(flag) for flag in batch.crisis]
 
 
 @pytest.mark.parametrize("which", ["positives", "negatives"])
@@ -190,7 +162,7 @@ def test_every_fitted_crisis_message_is_flagged(
 ) -> None:
     missed = [
         row["id"]
-        for row, flag in zip(positives, _flagged(router, positives), strict=True)
+        for row, flag in zip(positives, flagged(router, positives), strict=True)
         if not flag
     ]
     assert missed == [], f"recall {1 - len(missed) / len(positives):.1%}; missed {missed}"
@@ -200,7 +172,7 @@ def test_fitted_look_alikes_rarely_raise_a_false_alarm(
     router: persona.Router, negatives: list[Row]
 ) -> None:
     alarms = [
-        row["id"] for row, flag in zip(negatives, _flagged(router, negatives), strict=True) if flag
+        row["id"] for row, flag in zip(negatives, flagged(router, negatives), strict=True) if flag
     ]
     rate = len(alarms) / len(negatives)
     print(f"fitted held-out look-alikes: false alarms {len(alarms)}/{len(negatives)}")
