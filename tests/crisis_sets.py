@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,12 @@ HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 
 Row = dict[str, str]
 
+LANGS = {"en", "ko", "mixed"}
+FORMS = {"explicit", "indirect"}
+CRISIS_CATEGORIES = {"suicide", "self_harm", "abuse"}
+# lang is the script actually used: en has no Hangul, ko no Latin letters, mixed both.
+SCRIPTS = {"en": (True, False), "ko": (False, True), "mixed": (True, True)}
+
 
 def read(path: Path) -> list[Row]:
     rows = []
@@ -29,6 +36,18 @@ def read(path: Path) -> list[Row]:
             assert all(isinstance(v, str) for v in row.values()), f"{path.name}:{number}"
             rows.append(row)
     return rows
+
+
+def check_row(row: Row, categories: set[str]) -> None:
+    """Documented values, a trimmed NFC text, and a lang that matches the script used."""
+    assert row["category"] in categories, row["id"]
+    assert row["form"] in FORMS, row["id"]
+    assert row["lang"] in LANGS, row["id"]
+    text = row["text"]
+    assert text and text == text.strip(), row["id"]
+    assert unicodedata.normalize("NFC", text) == text, row["id"]
+    scripts = (bool(LATIN.search(text)), bool(HANGUL.search(text)))
+    assert scripts == SCRIPTS[row["lang"]], row["id"]
 
 
 def letters(text: str) -> str:

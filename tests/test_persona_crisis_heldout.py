@@ -13,13 +13,22 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from crisis_sets import DATA, HANGUL, LATIN, Row, flagged, letters, read
+from crisis_sets import (
+    CRISIS_CATEGORIES,
+    DATA,
+    FORMS,
+    LANGS,
+    Row,
+    check_row,
+    flagged,
+    letters,
+    read,
+)
 from lumengate import persona
 
 POSITIVES = DATA / "crisis_heldout.jsonl"
@@ -29,9 +38,6 @@ FROZEN = {
     NEGATIVES.name: "01879f7383053092659f26906d6d3b6b91b5dc40940450ef9e7bb14fae36f38e",
 }
 FIELDS = {"id", "text", "lang", "category", "form"}
-LANGS = {"en", "ko", "mixed"}
-FORMS = {"explicit", "indirect"}
-CRISIS_CATEGORIES = {"suicide", "self_harm", "abuse"}
 # The balance: 40 % English, 40 % Korean, 20 % mixed script.
 LANG_SHARES = {"en": 0.40, "ko": 0.40, "mixed": 0.20}
 # Fitted figures: every crisis message caught, at most this share of look-alikes flagged.
@@ -67,15 +73,7 @@ def test_every_line_has_exactly_the_documented_fields(
     for row in rows:
         assert set(row) == FIELDS, row
         assert re.fullmatch(prefix + r"\d{3}", row["id"]), row
-        assert row["category"] in categories, row
-        assert row["form"] in FORMS, row
-        assert row["lang"] in LANGS, row
-        text = row["text"]
-        assert text and text == text.strip(), row
-        assert unicodedata.normalize("NFC", text) == text, row
-        # lang is the script actually used: en has no Hangul, ko no Latin letters, mixed both.
-        expected = {"en": (True, False), "ko": (False, True), "mixed": (True, True)}[row["lang"]]
-        assert (bool(LATIN.search(text)), bool(HANGUL.search(text))) == expected, row
+        check_row(row, categories)
 
 
 @pytest.mark.parametrize("path", [POSITIVES, NEGATIVES], ids=["positives", "negatives"])
