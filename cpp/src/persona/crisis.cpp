@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <span>
 #include <string_view>
@@ -1853,32 +1854,57 @@ std::size_t cue_family(std::size_t pattern) noexcept {
 }
 
 // English token classes for the first-person and abuse patterns.
-constexpr std::array<std::string_view, 9> kSelf = {"i",    "im",  "i'm",    "ive", "i've",
-                                                   "i'll", "i'd", "myself", "me"};
-constexpr std::array<std::string_view, 4> kEnding = {"die", "suicidal", "unalive", "kms"};
+// Each class keeps a 64-bit signature of its words (a bit per length, first and last byte
+// combination): most tokens of a query miss its bit and are rejected by one test instead of a
+// string compare per word, which a long query would otherwise repeat for every token.
+constexpr unsigned word_signature(std::string_view w) {
+    return (static_cast<unsigned>(w.size()) * 31U + static_cast<unsigned char>(w.front()) * 7U +
+            static_cast<unsigned char>(w.back())) &
+           63U;
+}
+
+template <std::size_t N>
+struct WordSet {
+    std::array<std::string_view, N> words;
+    std::uint64_t signature = 0;
+};
+
+template <typename T, std::size_t N>
+constexpr WordSet<N> word_set(const T (&words)[N]) {
+    WordSet<N> set{};
+    for (std::size_t i = 0; i < N; ++i) {
+        set.words[i] = words[i];
+        set.signature |= std::uint64_t{1} << word_signature(set.words[i]);
+    }
+    return set;
+}
+
+constexpr auto kSelf =
+    word_set<std::string_view>({"i", "im", "i'm", "ive", "i've", "i'll", "i'd", "myself", "me"});
+constexpr auto kEnding = word_set<std::string_view>({"die", "suicidal", "unalive", "kms"});
 // A word between the subject and the verb that makes something else the one dying ("i think my
 // laptop will die").
-constexpr std::array<std::string_view, 14> kOtherSubject = {"my",  "the",   "this", "it",  "a",
-                                                            "an",  "that",  "your", "his", "her",
-                                                            "our", "their", "its",  "you"};
-constexpr std::array<std::string_view, 3> kNotEnding = {"for", "of", "laughing"};
-constexpr std::array<std::string_view, 38> kHarmVerbs = {
-    "kill",     "kil",     "killing",  "end",     "ending",  "hurt",     "hurting", "harm",
-    "harming",  "cut",     "cutting",  "burn",    "burning", "hang",     "hanging", "starve",
-    "starving", "punish",  "hit",      "hitting", "stab",    "stabbing", "poison",  "poisoning",
-    "shoot",    "drown",   "drowning", "choke",   "choking", "scratch",  "slash",   "slit",
-    "beat",     "beating", "punch",    "injure",  "bruise",  "overdose"};
+constexpr auto kOtherSubject =
+    word_set<std::string_view>({"my", "the", "this", "it", "a", "an", "that", "your", "his", "her",
+                                "our", "their", "its", "you"});
+constexpr auto kNotEnding = word_set<std::string_view>({"for", "of", "laughing"});
+constexpr auto kHarmVerbs = word_set<std::string_view>(
+    {"kill",     "kil",     "killing",  "end",     "ending",  "hurt",     "hurting", "harm",
+     "harming",  "cut",     "cutting",  "burn",    "burning", "hang",     "hanging", "starve",
+     "starving", "punish",  "hit",      "hitting", "stab",    "stabbing", "poison",  "poisoning",
+     "shoot",    "drown",   "drowning", "choke",   "choking", "scratch",  "slash",   "slit",
+     "beat",     "beating", "punch",    "injure",  "bruise",  "overdose"});
 // Deliberate injury to a body part ("i burn my arms", "hitting my legs"): present-tense verbs, so
 // an accident told in the past ("i burned my hand on the oven") does not match.
-constexpr auto kInjuryVerbs = std::to_array<std::string_view>(
+constexpr auto kInjuryVerbs = word_set<std::string_view>(
     {"cut",      "cutting", "carve",    "carving",    "burn",    "burning", "slash",
      "slashing", "slit",    "scratch",  "scratching", "hit",     "hitting", "punch",
      "punching", "stab",    "stabbing", "beat",       "beating", "bruise",  "bruising",
      "bite",     "biting",  "pick",     "picking",    "dig",     "hurting"});
-constexpr auto kBody = std::to_array<std::string_view>(
+constexpr auto kBody = word_set<std::string_view>(
     {"arm", "arms", "wrist", "wrists", "thigh", "thighs", "leg", "legs", "skin", "stomach", "body",
      "forearm", "forearms", "hips", "chest", "fingers", "knuckles"});
-constexpr auto kAgents = std::to_array<std::string_view>(
+constexpr auto kAgents = word_set<std::string_view>(
     {"he",          "she",        "they",        "someone",     "somebody",   "boyfriend",
      "bf",          "girlfriend", "gf",          "husband",     "wife",       "partner",
      "ex",          "dad",        "father",      "mom",         "mother",     "mum",
@@ -1889,7 +1915,7 @@ constexpr auto kAgents = std::to_array<std::string_view>(
      "grandfather", "grandma",    "grandmother", "stepbrother", "stepsister", "fiance",
      "fiancé",      "fiancee",    "fiancée",     "classmates",  "kids",       "guys",
      "guy",         "neighbor",   "roommate",    "supervisor"});
-constexpr auto kAbuseVerbs = std::to_array<std::string_view>(
+constexpr auto kAbuseVerbs = word_set<std::string_view>(
     {"hit",      "hits",      "hitting",   "beat",      "beats",      "beating",   "punch",
      "punches",  "punched",   "slap",      "slaps",     "slapped",    "slapping",  "kick",
      "kicks",    "kicked",    "kicking",   "choke",     "chokes",     "choked",    "choking",
@@ -1900,11 +1926,12 @@ constexpr auto kAbuseVerbs = std::to_array<std::string_view>(
      "pin",      "pinned",    "whip",      "whips",     "whipped",    "rape",      "raped",
      "molest",   "molests",   "stalk",     "stalks",    "tracks",     "film",      "films",
      "filmed",   "lock",      "locks",     "locked",    "controls",   "blackmail", "blackmails"});
-constexpr std::array<std::string_view, 3> kObjects = {"me", "us", "my"};
+constexpr auto kObjects = word_set<std::string_view>({"me", "us", "my"});
 
 template <std::size_t N>
-bool in(const std::array<std::string_view, N>& set, std::string_view token) {
-    return std::find(set.begin(), set.end(), token) != set.end();
+bool in(const WordSet<N>& set, std::string_view token) {
+    if (token.empty() || ((set.signature >> word_signature(token)) & 1U) == 0) return false;
+    return std::find(set.words.begin(), set.words.end(), token) != set.words.end();
 }
 
 bool is_hangul(char32_t cp) noexcept {
@@ -2020,49 +2047,75 @@ double CrisisDetector::logit(std::string_view compacted) const {
     struct Scratch {
         std::string padded;
         std::vector<std::uint32_t> starts;
-        std::vector<std::uint32_t> buckets, spare;
+        std::vector<std::uint32_t> buckets, spare, run_starts;
     };
     Scratch& s = thread_scratch<Scratch>();
     auto& padded = s.padded;
     padded.assign(1, ' ');
     padded.append(compacted);
     padded.push_back(' ');
-    if (s.starts.size() < padded.size() + 1) s.starts.resize(padded.size() + 1);
-    std::uint32_t* starts = s.starts.data();
-    std::size_t cps = 0;
-    for (std::size_t pos = 0; pos < padded.size();) {
-        starts[cps++] = static_cast<std::uint32_t>(pos);
-        decode_valid(padded, pos);
-    }
-    starts[cps] = static_cast<std::uint32_t>(padded.size());
-    if (s.buckets.size() < 3 * cps) s.buckets.resize(3 * cps);
+    const std::size_t size = padded.size();
+    if (s.buckets.size() < 3 * size) s.buckets.resize(3 * size);
     std::uint32_t* const first = s.buckets.data();
     std::uint32_t* last = first;
+    const auto fnv = [](std::uint32_t h, char byte) {
+        return (h ^ static_cast<unsigned char>(byte)) * 16777619U;
+    };
+    constexpr std::uint32_t basis = 2166136261U;
+    constexpr std::uint32_t mask = kModelBuckets - 1U;
     // FNV-1a is a running hash, so the 2-, 3- and 4-grams starting at one code point are the
     // same hash fed one more code point each time: one pass, no per-gram rehashing.
-    for (std::size_t i = 0; i + 2 <= cps; ++i) {
-        std::uint32_t h = 2166136261U;
-        for (std::size_t n = 1; n <= 4 && i + n <= cps; ++n) {
-            for (std::size_t b = starts[i + n - 1]; b < starts[i + n]; ++b) {
-                h ^= static_cast<unsigned char>(padded[b]);
-                h *= 16777619U;
+    const bool ascii = std::all_of(padded.begin(), padded.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x80U; });
+    if (ascii) {
+        // A code point per byte: no offsets, and the loops run a fixed number of times.
+        const char* p = padded.data();
+        std::size_t i = 0;
+        for (; i + 4 <= size; ++i) {
+            std::uint32_t h = fnv(fnv(basis, p[i]), p[i + 1]);
+            *last++ = h & mask;
+            h = fnv(h, p[i + 2]);
+            *last++ = h & mask;
+            *last++ = fnv(h, p[i + 3]) & mask;
+        }
+        for (; i + 2 <= size; ++i) {
+            std::uint32_t h = fnv(basis, p[i]);
+            for (std::size_t b = i + 1; b < size && b < i + 4; ++b) {
+                h = fnv(h, p[b]);
+                *last++ = h & mask;
             }
-            if (n >= 2) *last++ = h & (kModelBuckets - 1U);
+        }
+    } else {
+        if (s.starts.size() < size + 1) s.starts.resize(size + 1);
+        std::uint32_t* starts = s.starts.data();
+        std::size_t cps = 0;
+        for (std::size_t pos = 0; pos < size;) {
+            starts[cps++] = static_cast<std::uint32_t>(pos);
+            decode_valid(padded, pos);
+        }
+        starts[cps] = static_cast<std::uint32_t>(size);
+        for (std::size_t i = 0; i + 2 <= cps; ++i) {
+            std::uint32_t h = basis;
+            for (std::size_t n = 1; n <= 4 && i + n <= cps; ++n) {
+                for (std::size_t b = starts[i + n - 1]; b < starts[i + n]; ++b)
+                    h = fnv(h, padded[b]);
+                if (n >= 2) *last++ = h & mask;
+            }
         }
     }
     const auto used = static_cast<std::size_t>(last - first);
     if (used == 0) return kModelBias;
     // Sorted, equal buckets are runs (their counts) and the weights are read in address order.
-    detail::sort_keys(std::span<std::uint32_t>(first, used), s.spare, kModelBuckets - 1U);
+    const std::span<std::uint32_t> keys(first, used);
+    detail::sort_keys(keys, s.spare, mask);
+    const std::size_t runs = detail::run_starts(keys, s.run_starts);
+    const std::uint32_t* run = s.run_starts.data();
     double dot = 0.0;
     double squares = 0.0;
-    for (std::size_t i = 0; i < used;) {
-        std::size_t j = i + 1;
-        while (j < used && first[j] == first[i]) ++j;
-        const auto count = static_cast<double>(j - i);
-        dot += count * static_cast<double>(weights_[first[i]]);
+    for (std::size_t r = 0; r < runs; ++r) {
+        const auto count = static_cast<double>(run[r + 1] - run[r]);
+        dot += count * static_cast<double>(weights_[first[run[r]]]);
         squares += count * count;
-        i = j;
     }
     return kModelBias + dot / std::sqrt(squares);
 }

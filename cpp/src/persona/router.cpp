@@ -88,6 +88,7 @@ struct TermScratch {
     std::string joined;
     std::vector<std::uint32_t> hashes;
     std::vector<std::uint32_t> spare;
+    std::vector<std::uint32_t> run_starts;
 };
 
 TermScratch& term_scratch() { return thread_scratch<TermScratch>(); }
@@ -236,6 +237,23 @@ void sort_keys(std::span<std::uint32_t> keys, std::vector<std::uint32_t>& spare,
     for (std::size_t i = 0; i < n; ++i) keys[high[spare[i] >> low_bits]++] = spare[i];
 }
 
+std::size_t run_starts(std::span<const std::uint32_t> keys, std::vector<std::uint32_t>& starts) {
+    const auto n = static_cast<std::uint32_t>(keys.size());
+    if (n == 0) return 0;
+    if (starts.size() < keys.size() + 1) starts.resize(keys.size() + 1);
+    std::uint32_t* out = starts.data();
+    // Without a branch per key, since where runs end is unpredictable: every position is
+    // written to the next free slot, and the slot is kept only when the key changes there.
+    std::size_t runs = 1;
+    out[0] = 0;
+    for (std::uint32_t i = 1; i < n; ++i) {
+        out[runs] = i;
+        runs += static_cast<std::size_t>(keys[i] != keys[i - 1]);
+    }
+    out[runs] = n;
+    return runs;
+}
+
 namespace {
 
 // Flattened so XXH3 and the analyzer's helpers inline into the per-term loop.
@@ -246,13 +264,11 @@ namespace {
     for_each_term(normalized, analyzer, s,
                   [&](std::string_view, std::uint32_t bucket) { s.hashes.push_back(bucket); });
     sort_keys(s.hashes, s.spare, hash_buckets - 1U);
-    out.clear();
-    const std::vector<std::uint32_t>& hashes = s.hashes;
-    for (std::size_t i = 0; i < hashes.size();) {
-        std::size_t j = i + 1;
-        while (j < hashes.size() && hashes[j] == hashes[i]) ++j;
-        out.emplace_back(hashes[i], static_cast<std::uint32_t>(j - i));
-        i = j;
+    const std::size_t runs = run_starts(s.hashes, s.run_starts);
+    const std::uint32_t* starts = s.run_starts.data();
+    out.resize(runs);
+    for (std::size_t r = 0; r < runs; ++r) {
+        out[r] = {s.hashes[starts[r]], starts[r + 1] - starts[r]};
     }
 }
 
@@ -450,7 +466,6 @@ double term_frequency(std::uint32_t count) noexcept {
         for (std::size_t c = 1; c < t.size(); ++c) t[c] = 1.0 + std::log(static_cast<double>(c));
         return t;
     }();
-    if (count == 1) return 1.0;
     return count < table.size() ? table[count] : 1.0 + std::log(static_cast<double>(count));
 }
 
@@ -486,12 +501,11 @@ void Model::extract(std::string_view normalized, std::span<const std::string> ke
         if (i + ahead < n) __builtin_prefetch(column_slot(counts[i + ahead].first));
         const std::int32_t column = column_of(counts[i].first);
         columns[i] = column;
-        if (column >= 0) {
-            // A row may straddle two cache lines: ask for both ends.
-            const double* row = idf_of + static_cast<std::size_t>(column) * stride;
-            __builtin_prefetch(row);
-            __builtin_prefetch(row + stride - 1);
-        }
+        // A row may straddle two cache lines: ask for both ends. An unseen bucket prefetches
+        // row 0 rather than branching.
+        const double* row = idf_of + static_cast<std::size_t>(std::max(column, 0)) * stride;
+        __builtin_prefetch(row);
+        __builtin_prefetch(row + stride - 1);
     }
     // TF-IDF over every bucket (unseen ones with the largest idf) so the L2 norm matches a
     // vectorizer that knew the query's n-grams; only fitted columns carry weights.
@@ -502,19 +516,19 @@ void Model::extract(std::string_view normalized, std::span<const std::string> ke
     std::int32_t* index = out.index.data();
     double* value = out.value.data();
     std::size_t kept = 0;
+    // Branch-free: which buckets were seen in fit is unpredictable, so the idf is read through
+    // a selected pointer and every entry is written, kept only when its column exists.
     for (std::size_t i = 0; i < n; ++i) {
         const std::int32_t column = columns[i];
         const std::uint32_t count = counts[i].second;
-        const double idf =
-            column >= 0 ? idf_of[static_cast<std::size_t>(column) * stride] : idf_unseen_;
+        const double* idf =
+            column >= 0 ? idf_of + static_cast<std::size_t>(column) * stride : &idf_unseen_;
         const double tf = term_frequency(count);
-        const double w = tf * idf;
+        const double w = tf * *idf;
         norm2 += w * w;
-        if (column >= 0) {
-            index[kept] = column;
-            value[kept] = w;
-            ++kept;
-        }
+        index[kept] = column;
+        value[kept] = w;
+        kept += static_cast<std::size_t>(column >= 0);
     }
     out.index.resize(kept);
     out.value.resize(kept);

@@ -187,12 +187,14 @@ class Model {
     void compile();
     void build_rows();
     // The column of a bucket (-1: not seen in fit): the number of seen buckets below it, read
-    // from one 16-byte word of the rank index.
+    // from one 16-byte word of the rank index. Branch-free, since whether a query's n-gram was
+    // seen is unpredictable: an unseen bucket ORs its rank with all ones.
     [[nodiscard]] std::int32_t column_of(std::uint32_t bucket) const noexcept {
         const BucketWord& word = bucket_words_[bucket >> 6U];
         const std::uint64_t bit = std::uint64_t{1} << (bucket & 63U);
-        if ((word.bits & bit) == 0) return -1;
-        return static_cast<std::int32_t>(word.rank + count_bits(word.bits & (bit - 1U)));
+        const auto rank = static_cast<std::int32_t>(word.rank + count_bits(word.bits & (bit - 1U)));
+        const std::int32_t unseen = -static_cast<std::int32_t>((word.bits & bit) == 0);
+        return rank | unseen;
     }
     [[nodiscard]] const void* column_slot(std::uint32_t bucket) const noexcept {
         return &bucket_words_[bucket >> 6U];

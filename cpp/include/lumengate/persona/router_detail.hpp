@@ -23,6 +23,9 @@ inline constexpr std::uint64_t word_hash_seed = 1;
 // Sorts keys (all <= max_key) ascending; `spare` is scratch space.
 void sort_keys(std::span<std::uint32_t> keys, std::vector<std::uint32_t>& spare,
                std::uint32_t max_key);
+// Where each run of equal keys in sorted `keys` starts: starts[0..runs) plus starts[runs] =
+// keys.size(), so run r has starts[r + 1] - starts[r] keys. Returns runs (0 for no keys).
+std::size_t run_starts(std::span<const std::uint32_t> keys, std::vector<std::uint32_t>& starts);
 // (bucket, count) pairs of a normalised query, ascending by bucket.
 void bucket_counts(std::string_view normalized, const Analyzer& analyzer,
                    std::vector<std::pair<std::uint32_t, std::uint32_t>>& out);
