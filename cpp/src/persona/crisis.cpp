@@ -2047,7 +2047,8 @@ double CrisisDetector::logit(std::string_view compacted) const {
     struct Scratch {
         std::string padded;
         std::vector<std::uint32_t> starts;
-        std::vector<std::uint32_t> buckets, spare, run_starts;
+        std::vector<std::uint32_t> buckets;
+        std::vector<std::uint32_t> counts;  // per bucket, all zero between calls
     };
     Scratch& s = thread_scratch<Scratch>();
     auto& padded = s.padded;
@@ -2105,19 +2106,20 @@ double CrisisDetector::logit(std::string_view compacted) const {
     }
     const auto used = static_cast<std::size_t>(last - first);
     if (used == 0) return kModelBias;
-    // Sorted, equal buckets are runs (their counts) and the weights are read in address order.
-    const std::span<std::uint32_t> keys(first, used);
-    detail::sort_keys(keys, s.spare, mask);
-    const std::size_t runs = detail::run_starts(keys, s.run_starts);
-    const std::uint32_t* run = s.run_starts.data();
+    // The dot product needs no counts: each window adds its bucket's weight. The squared norm,
+    // Σ count², grows by 2·count + 1 as a bucket's count goes up by one, kept in a per-thread
+    // table of counts that is cleared again by the same windows, so nothing is sorted.
+    if (s.counts.empty()) s.counts.assign(kModelBuckets, 0U);
+    std::uint32_t* counts = s.counts.data();
     double dot = 0.0;
-    double squares = 0.0;
-    for (std::size_t r = 0; r < runs; ++r) {
-        const auto count = static_cast<double>(run[r + 1] - run[r]);
-        dot += count * static_cast<double>(weights_[first[run[r]]]);
-        squares += count * count;
+    std::uint64_t squares = 0;
+    for (const std::uint32_t* b = first; b != last; ++b) {
+        dot += static_cast<double>(weights_[*b]);
+        squares += 2U * std::uint64_t{counts[*b]} + 1U;
+        ++counts[*b];
     }
-    return kModelBias + dot / std::sqrt(squares);
+    for (const std::uint32_t* b = first; b != last; ++b) counts[*b] = 0;
+    return kModelBias + dot / std::sqrt(static_cast<double>(squares));
 }
 
 double CrisisDetector::model_score(std::string_view normalized) const {

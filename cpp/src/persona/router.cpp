@@ -147,28 +147,52 @@ void for_each_term(std::string_view normalized, const Analyzer& analyzer, TermSc
         s.padded.append(word);
         s.padded.push_back(' ');
         const std::string_view view(s.padded);
-        // char_min..char_max code points from each start; offset(i) is code point i's byte.
-        const auto emit_chars = [&](std::size_t length, auto offset) {
+        // The n-grams of n code points from each start; offset(i) is code point i's byte.
+        const auto grams = [&](std::size_t n, std::size_t length, auto offset) {
+            for (std::size_t i = 0; i + n <= length; ++i) {
+                const std::string_view gram = view.substr(offset(i), offset(i + n) - offset(i));
+                on_term(gram, char_bucket(gram));
+            }
+        };
+        // char_min..char_max code points from each start, or the padded word once if shorter.
+        const auto emit_chars = [&](std::size_t length, auto grams_of_width) {
             for (std::size_t n = analyzer.char_min; n <= analyzer.char_max; ++n) {
                 if (length <= n) {
                     on_term(view, char_bucket(view));
                     break;
                 }
-                for (std::size_t i = 0; i + n <= length; ++i) {
-                    const std::string_view gram = view.substr(offset(i), offset(i + n) - offset(i));
-                    on_term(gram, char_bucket(gram));
-                }
+                grams_of_width(n, length);
             }
         };
         if (ascii) {
-            emit_chars(view.size(), [](std::size_t i) { return i; });
+            // A code point per byte. The usual widths are spelled out as constants, so each
+            // gram's length is known where the hash inlines and its length dispatch folds away.
+            const auto same = [](std::size_t i) { return i; };
+            emit_chars(view.size(), [&](std::size_t n, std::size_t length) {
+                switch (n) {
+                    case 2:
+                        grams(2, length, same);
+                        break;
+                    case 3:
+                        grams(3, length, same);
+                        break;
+                    case 4:
+                        grams(4, length, same);
+                        break;
+                    default:
+                        grams(n, length, same);
+                        break;
+                }
+            });
         } else {
             s.offsets.clear();
             for (std::size_t i = 0; i < view.size(); ++i) {
                 if ((static_cast<unsigned char>(view[i]) & 0xC0U) != 0x80U) s.offsets.push_back(i);
             }
             s.offsets.push_back(view.size());
-            emit_chars(s.offsets.size() - 1, [&](std::size_t i) { return s.offsets[i]; });
+            const auto at = [&](std::size_t i) { return s.offsets[i]; };
+            emit_chars(s.offsets.size() - 1,
+                       [&](std::size_t n, std::size_t length) { grams(n, length, at); });
         }
         if (analyzer.word_max == 0) continue;
         // Word tokens inside this whitespace-separated word ("keyerror가" is one, "c++" is "c").
@@ -516,15 +540,15 @@ void Model::extract(std::string_view normalized, std::span<const std::string> ke
     std::int32_t* index = out.index.data();
     double* value = out.value.data();
     std::size_t kept = 0;
-    // Branch-free: which buckets were seen in fit is unpredictable, so the idf is read through
-    // a selected pointer and every entry is written, kept only when its column exists.
+    // Branch-free: which buckets were seen in fit is unpredictable, so the idf is picked by
+    // index and every entry is written, kept only when its column exists.
     for (std::size_t i = 0; i < n; ++i) {
         const std::int32_t column = columns[i];
         const std::uint32_t count = counts[i].second;
-        const double* idf =
-            column >= 0 ? idf_of + static_cast<std::size_t>(column) * stride : &idf_unseen_;
+        const std::array<double, 2> idf = {
+            idf_unseen_, idf_of[static_cast<std::size_t>(std::max(column, 0)) * stride]};
         const double tf = term_frequency(count);
-        const double w = tf * *idf;
+        const double w = tf * idf[static_cast<std::size_t>(column >= 0)];
         norm2 += w * w;
         index[kept] = column;
         value[kept] = w;
