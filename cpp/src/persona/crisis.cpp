@@ -1943,6 +1943,26 @@ bool is_token_char(char32_t cp) noexcept {
     return is_latin_word_char(cp) || cp == U'\'' || cp == U'*' || cp == U'@' || cp == U'-';
 }
 
+// is_token_char for the ASCII code points, looked up instead of tested range by range.
+constexpr std::array<bool, 128> kAsciiTokenChar = [] {
+    std::array<bool, 128> table{};
+    for (char32_t c = 0; c < 128; ++c) {
+        table[c] = (c >= U'a' && c <= U'z') || (c >= U'A' && c <= U'Z') ||
+                   (c >= U'0' && c <= U'9') || c == U'\'' || c == U'*' || c == U'@' || c == U'-';
+    }
+    return table;
+}();
+
+// Whether the code point at `pos` of valid UTF-8 is a token character; advances `pos` past it.
+bool token_char_at(std::string_view text, std::size_t& pos) {
+    const auto b = static_cast<unsigned char>(text[pos]);
+    if (b < 0x80U) {
+        ++pos;
+        return kAsciiTokenChar[b];
+    }
+    return is_token_char(decode_valid(text, pos));
+}
+
 void compact_into(std::string_view text, std::string& out) {
     // The result is never longer than the text (blanks collapse, quotes shrink), so it is
     // written in place and cut to length; code points are copied as their own bytes.
@@ -1953,6 +1973,20 @@ void compact_into(std::string_view text, std::string& out) {
     bool pending_space = false;
     char32_t previous = 0;
     while (pos < text.size()) {
+        const auto byte = static_cast<unsigned char>(text[pos]);
+        if (byte < 0x80U) {
+            // ASCII is never Hangul or a curly quote: a pending blank is always kept before it.
+            ++pos;
+            if (is_space(byte)) {
+                pending_space = last != first;
+                continue;
+            }
+            if (pending_space) *last++ = ' ';
+            pending_space = false;
+            *last++ = static_cast<char>(byte);
+            previous = byte;
+            continue;
+        }
         const std::size_t begin = pos;
         const char32_t cp = decode_valid(text, pos);
         if (is_space(cp)) {
@@ -2217,12 +2251,11 @@ CrisisVerdict CrisisDetector::analyse(std::string_view text, std::vector<std::st
     tokens.clear();
     for (std::size_t pos = 0; pos < text.size();) {
         const std::size_t begin = pos;
-        const char32_t cp = assign::decode_utf8(text, pos);
-        if (!is_token_char(cp)) continue;
+        if (!token_char_at(text, pos)) continue;
         std::size_t end = pos;
         while (end < text.size()) {
             std::size_t next = end;
-            if (!is_token_char(assign::decode_utf8(text, next))) break;
+            if (!token_char_at(text, next)) break;
             end = next;
         }
         tokens.emplace_back(text.data() + begin, end - begin);
