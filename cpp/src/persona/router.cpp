@@ -150,7 +150,7 @@ void for_each_term(std::string_view normalized, const Analyzer& analyzer, TermSc
         // The n-grams of n code points from each start; offset(i) is code point i's byte.
         const auto grams = [&](std::size_t n, std::size_t length, auto offset) {
             for (std::size_t i = 0; i + n <= length; ++i) {
-                const std::string_view gram = view.substr(offset(i), offset(i + n) - offset(i));
+                const std::string_view gram(view.data() + offset(i), offset(i + n) - offset(i));
                 on_term(gram, char_bucket(gram));
             }
         };
@@ -495,6 +495,7 @@ double term_frequency(std::uint32_t count) noexcept {
 
 }  // namespace
 
+LUMENGATE_POPCNT_CLONES
 void Model::extract(std::string_view normalized, std::span<const std::string> key,
                     std::span<const float> embedding, Sparse& out,
                     std::vector<std::vector<std::string>>* keywords) const {
