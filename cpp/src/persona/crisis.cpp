@@ -1129,6 +1129,31 @@ constexpr std::array kStrong = {
     "밖에서잠가",
     "밖에서잠갔",
     "밖에서문을잠",
+    "was never born",
+    "were never born",
+    "had never been born",
+    "never been born",
+    "won't even be here",
+    "wont even be here",
+    "won't be here for",
+    "won't be here by",
+    "stopped taking my meds and",
+    "saving my pills",
+    "saving my meds",
+    "saving up my pills",
+    "saving my sleeping",
+    "tracking app on my",
+    "spy app on my",
+    "위치추적앱을깔",
+    "추적앱을깔",
+    "locks the fridge",
+    "locked the fridge",
+    "냉장고를잠",
+    "존재하고싶지않",
+    "존재하기싫",
+    "저하나없어져도",
+    "저하나없어도",
+    "나하나없어도",
 };
 
 // Weak phrases are topic words also used in study, news, fiction and technical text; they fire
@@ -1409,6 +1434,18 @@ constexpr std::array kWeak = {
     "lethal dose",
     "정리할건거의",
     "정리할게별로없",
+    "who should get my",
+    "who gets my",
+    "who will get my",
+    "누구한테줄지",
+    "last entry",
+    "final entry",
+    "마지막일기",
+    "눈뜨는게무서",
+    "다부질없",
+    "one last time to hear",
+    "hear her voice one last time",
+    "hear his voice one last time",
 };
 
 // Framing that marks look-alike text (study, fiction, news, prevention work, technical
@@ -1630,6 +1667,10 @@ constexpr std::array kFraming = {
     "생일",
     "파티",
     "webtoon",
+    "팀원",
+    "도움을요청",
+    "비활성화",
+    "계정비활성",
     "기준이",
     "아이가있어",
     "웹툰",
@@ -1737,9 +1778,9 @@ constexpr std::array kKoGone = {
     "without me", "제가없어도", "저없어도",   "저없이",     "나없이",
 };
 constexpr std::array kKoRelief = {
-    "편할",   "편하",   "편해",     "나을",   "낫겠",   "행복",     "좋아할",
-    "아무도", "모를",   "슬퍼하지", "fine",   "better", "happier",  "가벼워",
-    "가벼울", "홀가분", "위한일",   "잘지낼", "잘살",   "peaceful", "happy",
+    "편할",   "편하",     "편해", "나을",     "낫겠",    "행복",     "좋아할",     "아무도",
+    "모를",   "슬퍼하지", "fine", "better",   "happier", "가벼워",   "가벼울",     "홀가분",
+    "위한일", "잘지낼",   "잘살", "peaceful", "happy",   "잘돌아가", "아무렇지않", "아무일없",
 };
 // Self-contempt, then vanishing: "나 같은 건 없어져야 돼".
 constexpr std::array kKoSelfContempt = {"나같은", "나따위", "저같은", "저따위", "내가무슨"};
@@ -1768,8 +1809,9 @@ constexpr std::array kKoBody = {
     "손등", "살을", "피부를", "팔뚝", "몸에",   "손가락",
 };
 constexpr std::array kKoWound = {
-    "그었", "긋",     "그어",   "그을", "지져", "지졌", "지지", "물어뜯", "찔러",   "찔렀",
-    "흉터", "상처를", "상처내", "자국", "cuts", "scar", "피나", "피가나", "피가났", "안보여줘",
+    "그었", "긋",     "그어",   "그을",     "지져",    "지졌",     "지지", "물어뜯",
+    "찔러", "찔렀",   "흉터",   "상처를",   "상처내",  "자국",     "cuts", "scar",
+    "피나", "피가나", "피가났", "안보여줘", "scratch", "들킬까봐",
 };
 // On purpose, then harm.
 constexpr std::array kKoOnPurpose = {"일부러", "고의로"};
@@ -1796,7 +1838,10 @@ constexpr std::array kOnly = {"일뿐", "밖에안", "만되", "이될뿐"};
 constexpr std::array kTool = {"blade", "razor", "커터칼", "면도칼", "칼을", "craft knife"};
 constexpr std::array kAgain = {"다시", "또", "again"};
 // Long sleeves and what they hide, in either order.
-constexpr std::array kSleeves = {"긴팔", "긴소매", "long sleeve", "긴옷", "hoodie"};
+constexpr std::array kSleeves = {
+    "긴팔",       "긴소매",    "long sleeve", "긴옷", "hoodie",
+    "watch over", "bracelets", "손목시계",    "팔찌",
+};
 constexpr std::array kHidden = {"팔때문",      "흉터",        "가리",  "안들키",
                                 "보면안",      "cuts",        "scars", "보이면안",
                                 "nobody sees", "no one sees", "보이면"};
@@ -1831,14 +1876,18 @@ constexpr std::array kGivenAway = {"나눠줬", "나눠주", "넘겨", "다줬",
 constexpr std::array kLiving = {"살아야할", "살아갈", "살아야하는", "살아있을"};
 constexpr std::array kReason = {"reason", "이유를모르", "point", "이유가없"};
 // Quitting, then living, in either order: "다 그만하고 싶어요 사는 거".
-constexpr std::array kQuitting = {"그만하고싶", "그만두고싶", "끝내고싶", "포기하고싶"};
+constexpr std::array kQuitting = {
+    "그만하고싶", "그만두고싶", "끝내고싶", "포기하고싶", "give up 하고싶", "give up하고싶",
+};
 constexpr std::array kLife = {"사는거", "사는것", "살아가는", "삶", "인생"};
 constexpr std::array kLiving2 = {"살기가", "살기", "사는게", "사는것이"};
 constexpr std::array kHate = {"싫", "괴로", "지옥"};
 // Pills gathered: "pills 모아놨어".
 constexpr std::array kPills = {"pills", "수면제", "약", "알약", "진통제"};
-constexpr std::array kGathered = {"모아놨", "모아뒀", "모아둔", "모았",
-                                  "사모았", "쌓아",   "모으고", "모으는"};
+constexpr std::array kGathered = {
+    "모아놨", "모아뒀", "모아둔",   "모았",     "사모았",   "쌓아",
+    "모으고", "모으는", "모아두고", "모으고있", "모으는중",
+};
 // Vanishing, then forever.
 constexpr std::array kVanishing = {"사라지", "없어지", "죽", "disappear", "vanish"};
 constexpr std::array kForever = {"forever", "영원히", "영영", "for good"};
@@ -2209,6 +2258,29 @@ constexpr std::array kCantGoOn = {"take care of yourself", "i can't anymore", "c
 constexpr std::array kStopping = {"to stop", "it stop", "stop"};
 constexpr std::array kForGood = {"for good", "permanently", "forever"};
 
+// A pet rehomed or contracts cancelled, then everything sorted.
+constexpr std::array kRehomed = {"up for adoption", "rehomed",     "rehome", "입양보냈", "입양보내",
+                                 "cancelled my",    "canceled my", "해지했", "해지하고"};
+constexpr std::array kSorted = {"sorted",     "정리됐",       "다정리",     "해지했",
+                                "phone plan", "cancelled my", "canceled my"};
+// How much of a means, then that it is for oneself.
+constexpr std::array kHowMuch = {"how much", "how many", "does it take", "얼마나", "몇알"};
+constexpr std::array kForMe = {"asking for me",    "asking for myself", "not for a class",
+                               "not for homework", "제가먹으려",        "제가쓸"};
+// A fake account, then my pictures; and my pictures, then a fake account.
+constexpr std::array kFakeAccount = {"fake account", "fake profile", "가짜계정", "사칭계정",
+                                     "가짜프로필"};
+constexpr std::array kMyPictures = {"my photos", "my pictures", "my pics", "제사진",
+                                    "내사진",    "sends them",  "보내"};
+constexpr std::array kMyPicturesFirst = {"제사진으로", "내사진으로", "with my photos",
+                                         "using my photos", "using my pictures"};
+constexpr std::array kFaked = {"가짜계정", "fake account", "fake profile", "사칭"};
+// Leaving the relationship, then a threat.
+constexpr std::array kIfILeave = {"헤어지면", "떠나면", "if i leave", "if i ever leave",
+                                  "if i break up"};
+constexpr std::array kThreat = {"찾아낸",  "찾아가", "죽여", "가만안",
+                                "find me", "kill",   "hurt", "ruin"};
+
 struct CuePairs {
     std::span<const char* const> first;
     std::span<const char* const> second;
@@ -2307,6 +2379,11 @@ constexpr std::array kCuePairs = {
     CuePairs{kDisappear, kMixedWanting, 1, true},
     CuePairs{kLastMessageEn, kCantGoOn, 80},
     CuePairs{kStopping, kForGood, 1, true},
+    CuePairs{kRehomed, kSorted, 60, true},
+    CuePairs{kHowMuch, kForMe, 90, true},
+    CuePairs{kFakeAccount, kMyPictures, 40},
+    CuePairs{kMyPicturesFirst, kFaked, 20},
+    CuePairs{kIfILeave, kThreat, 40},
 };
 
 // Patterns are registered strong, weak, framing, excluded, then each cue family's first and second
