@@ -730,7 +730,6 @@ constexpr std::array kStrong = {
     "will kill me if",
     "gonna kill me if",
     "going to kill me if",
-    "final goodbye",
     "writing my will",
     "wrote my will",
     "written my will",
@@ -1154,6 +1153,17 @@ constexpr std::array kStrong = {
     "저하나없어져도",
     "저하나없어도",
     "나하나없어도",
+    "plane goes down",
+    "hope the plane crashes",
+    "사고로죽었으면",
+    "be a problem for anyone",
+    "won't be a problem for",
+    "not be a problem for",
+    "until it's raw",
+    "till it's raw",
+    "made me send pictures",
+    "made me send photos",
+    "made me send nudes",
 };
 
 // Weak phrases are topic words also used in study, news, fiction and technical text; they fire
@@ -1446,6 +1456,19 @@ constexpr std::array kWeak = {
     "one last time to hear",
     "hear her voice one last time",
     "hear his voice one last time",
+    "final goodbye",
+    "edge of the platform",
+    "standing at the edge of",
+    "make sure my mom knows",
+    "make sure my mum knows",
+    "make sure my parents know",
+    "none of this was her fault",
+    "none of this was his fault",
+    "none of this was your fault",
+    "feel like a ghost",
+    "not to tell anyone",
+    "keeps giving me gifts",
+    "이제다끝이에요",
 };
 
 // Framing that marks look-alike text (study, fiction, news, prevention work, technical
@@ -1674,6 +1697,12 @@ constexpr std::array kFraming = {
     "기준이",
     "아이가있어",
     "웹툰",
+    "for a cat",
+    "for a dog",
+    "for my cat",
+    "for my dog",
+    "방학",
+    "바빴",
 };
 
 // Ordinary phrases that contain a crisis phrase ("suicide squad", 자살골 = own goal, 유서 깊은 =
@@ -1769,7 +1798,8 @@ constexpr std::array kKoAbuse = {
     "threaten", "choke",      "때린",       "따라다녀",     "따라다니",   "주물러",
     "손을올려", "창고로부르", "방으로부르", "방으로불러",   "문을잠그고", "비밀이래",
     "합성",     "녹화",       "저를놀리",   "나를놀리",     "낙서해서",   "비밀번호를바꿔",
-    "때린다",   "주소알아",   "주소를알아", "집앞에서기다",
+    "때린다",   "주소알아",   "주소를알아", "집앞에서기다", "방에들어오", "방에들어와",
+    "알아내서", "회사앞에",
 };
 // Someone gone, then relief: "내가 없어지면 엄마도 편할 텐데".
 constexpr std::array kKoGone = {
@@ -1778,9 +1808,10 @@ constexpr std::array kKoGone = {
     "without me", "제가없어도", "저없어도",   "저없이",     "나없이",
 };
 constexpr std::array kKoRelief = {
-    "편할",   "편하",     "편해", "나을",     "낫겠",    "행복",     "좋아할",     "아무도",
-    "모를",   "슬퍼하지", "fine", "better",   "happier", "가벼워",   "가벼울",     "홀가분",
-    "위한일", "잘지낼",   "잘살", "peaceful", "happy",   "잘돌아가", "아무렇지않", "아무일없",
+    "편할",     "편하",       "편해",     "나을",   "낫겠",   "행복",     "좋아할",
+    "아무도",   "모를",       "슬퍼하지", "fine",   "better", "happier",  "가벼워",
+    "가벼울",   "홀가분",     "위한일",   "잘지낼", "잘살",   "peaceful", "happy",
+    "잘돌아가", "아무렇지않", "아무일없", "relief",
 };
 // Self-contempt, then vanishing: "나 같은 건 없어져야 돼".
 constexpr std::array kKoSelfContempt = {"나같은", "나따위", "저같은", "저따위", "내가무슨"};
@@ -1799,9 +1830,9 @@ constexpr std::array kKoPlace = {
     "대교", "bridge", "rooftop", "roof", "높은데", "높은곳",
 };
 constexpr std::array kKoLastAct = {
-    "마지막",     "뛰어",     "떨어",     "안돌아",     "서있",     "올라와", "위에와있",
-    "위에서있",   "jump",     "난간낮은", "난간이낮은", "난간없는", "끝인데", "사람없는",
-    "아무도없는", "혼자가보", "끝낼",     "끝내러",     "가보려",   "열려있",
+    "마지막", "뛰어",     "떨어",       "안돌아",   "서있",   "올라와",   "위에와있",   "위에서있",
+    "jump",   "난간낮은", "난간이낮은", "난간없는", "끝인데", "사람없는", "아무도없는", "혼자가보",
+    "끝낼",   "끝내러",   "가보려",     "열려있",   "앉아",   "내려다",
 };
 // A body part, then cutting, burning or scars on it.
 constexpr std::array kKoBody = {
@@ -1816,8 +1847,8 @@ constexpr std::array kKoWound = {
 // On purpose, then harm.
 constexpr std::array kKoOnPurpose = {"일부러", "고의로"};
 constexpr std::array kKoSelfInjury = {
-    "뜨거운", "굶",     "다치",   "상처", "긋",   "그었",
-    "지져",   "응급실", "많이먹", "토하", "때리", "때려",
+    "뜨거운", "굶",   "다치", "상처", "긋",   "그었", "지져", "응급실",
+    "많이먹", "토하", "때리", "때려", "데어", "데었", "데여",
 };
 // An English crisis verb, then a Korean ending of wanting or planning: "unalive 하고 싶다".
 constexpr std::array kMixedCrisisVerb = {
@@ -1840,11 +1871,12 @@ constexpr std::array kAgain = {"다시", "또", "again"};
 // Long sleeves and what they hide, in either order.
 constexpr std::array kSleeves = {
     "긴팔",       "긴소매",    "long sleeve", "긴옷", "hoodie",
-    "watch over", "bracelets", "손목시계",    "팔찌",
+    "watch over", "bracelets", "손목시계",    "팔찌", "양말",
 };
-constexpr std::array kHidden = {"팔때문",      "흉터",        "가리",  "안들키",
-                                "보면안",      "cuts",        "scars", "보이면안",
-                                "nobody sees", "no one sees", "보이면"};
+constexpr std::array kHidden = {
+    "팔때문", "흉터",     "가리",        "안들키",      "보면안", "cuts",
+    "scars",  "보이면안", "nobody sees", "no one sees", "보이면", "보면안되",
+};
 constexpr std::array kHiddenFirst = {
     "팔때문", "흉터때문", "상처때문", "cuts때문", "줄들때문", "자국때문", "흉때문",
 };
@@ -1908,8 +1940,8 @@ constexpr std::array kKoPicture = {
     "사진", "영상", "동영상", "nudes", "몸캠", "pics", "photos", "찍힌", "합성해서", "합성한",
 };
 constexpr std::array kKoSpread = {
-    "뿌린", "뿌리", "유포",   "올린다", "퍼뜨",   "보낸다고", "보내겠", "안보내면",
-    "leak", "올렸", "올리겠", "돌리고", "돌린다", "돌렸",     "돌려",
+    "뿌린", "뿌리",   "유포",   "올린다", "퍼뜨", "보낸다고", "보내겠", "안보내면", "leak",
+    "올렸", "올리겠", "돌리고", "돌린다", "돌렸", "돌려",     "올린대", "뿌린대",
 };
 
 // Pills taken all at once, or enough not to wake.
@@ -1926,7 +1958,8 @@ constexpr std::array kPillsEn = {"pills", "tablets", "meds", "sleeping pills"};
 // Again, then a blade taken out.
 constexpr std::array kAgainFirst = {"다시", "또"};
 constexpr std::array kBladeOut = {
-    "칼을꺼", "칼날을꺼", "칼날꺼", "면도날을꺼", "blade를꺼", "blade 꺼", "칼을들었",
+    "칼을꺼",   "칼날을꺼", "칼날꺼", "면도날을꺼", "blade를꺼",
+    "blade 꺼", "칼을들었", "칼잡",   "칼을잡",
 };
 // How high, then surviving or getting up there.
 constexpr std::array kHowHigh = {
@@ -2022,9 +2055,11 @@ constexpr std::array kLosing = {
 };
 // Pictures, then sent to the people around me.
 constexpr std::array kPictures = {"photos", "pictures", "videos", "video", "pics", "nudes"};
-constexpr std::array kToEveryone = {"to my whole",    "to my family",  "to my classmates",
-                                    "to my employer", "to my contact", "to everyone",
-                                    "online unless",  "send more"};
+constexpr std::array kToEveryone = {
+    "to my whole",      "to my family",    "to my classmates", "to my employer",
+    "to my contact",    "to everyone",     "online unless",    "send more",
+    "show our parents", "show my parents", "show everyone",
+};
 // A number changed or a contact blocked, then found again.
 constexpr std::array kEvaded = {
     "번호를바꿔도", "번호를바꿨는데도",  "번호바꿔도",  "차단해도",          "차단했는데도",
@@ -2158,9 +2193,12 @@ constexpr std::array kHeaven = {"하늘나라", "저세상"};
 constexpr std::array kGoingThere = {"곧보러가",   "보러가려", "만나러가려",
                                     "따라가고싶", "따라갈",   "가고싶"};
 // A message passed on for me, or leaving without saying it.
-constexpr std::array kLastWords = {"미안하다고", "고마웠다고", "사랑한다고", "사랑했다고"};
-constexpr std::array kPassedOn = {"대신전해", "전해줄수", "전해주세요",
-                                  "전해줘",   "말못하고", "말은못하고"};
+constexpr std::array kLastWords = {
+    "미안하다고", "고마웠다고", "사랑한다고", "사랑했다고", "미안했다고",
+};
+constexpr std::array kPassedOn = {
+    "대신전해", "전해줄수", "전해주세요", "전해줘", "말못하고", "말은못하고", "남겼",
+};
 constexpr std::array kUnsaid = {"말은못하고", "말못하고", "말도못하고", "인사도못하고"};
 constexpr std::array kLeaving = {"갈것같", "떠날것같", "떠나려"};
 // A wound, then who made it: "상처 … 제가 낸 거라".
@@ -2281,6 +2319,17 @@ constexpr std::array kIfILeave = {"헤어지면", "떠나면", "if i leave", "if
 constexpr std::array kThreat = {"찾아낸",  "찾아가", "죽여", "가만안",
                                 "find me", "kill",   "hurt", "ruin"};
 
+// Something of mine promised away, then an unexplained reason.
+constexpr std::array kPromised = {"can have my", "gets my", "가져도돼", "가지라고"};
+constexpr std::array kUnexplained = {"doesn't know why", "not going to need", "won't need",
+                                     "after i'm",        "이유는몰라",        "이유는모르"};
+// Where the bankbook, seal or passwords are, written down for someone.
+constexpr std::array kValuables = {"통장", "도장", "비밀번호", "passwords", "pin numbers"};
+constexpr std::array kWrittenDown = {"적어서줬", "적어뒀", "적어놨", "알려줬", "wrote down"};
+// Hot water or an iron, then on purpose.
+constexpr std::array kHeat = {"뜨거운물로", "뜨거운물에", "다리미로", "라이터로"};
+constexpr std::array kDeliberately = {"일부러", "on purpose"};
+
 struct CuePairs {
     std::span<const char* const> first;
     std::span<const char* const> second;
@@ -2384,6 +2433,9 @@ constexpr std::array kCuePairs = {
     CuePairs{kFakeAccount, kMyPictures, 40},
     CuePairs{kMyPicturesFirst, kFaked, 20},
     CuePairs{kIfILeave, kThreat, 40},
+    CuePairs{kPromised, kUnexplained, 60},
+    CuePairs{kValuables, kWrittenDown, 40, true},
+    CuePairs{kHeat, kDeliberately, 30},
 };
 
 // Patterns are registered strong, weak, framing, excluded, then each cue family's first and second
