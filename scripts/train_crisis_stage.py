@@ -5,9 +5,9 @@ A character n-gram logistic regression: every 2- to 4-code-point window of the c
 (NFC, case-folded, whitespace runs as one space, no space between two Hangul characters),
 hashed with 32-bit FNV-1a over its UTF-8 bytes into ``BUCKETS`` buckets, counts L2-normalised.
 Positives are every crisis set the stage may be fitted on (tests/data/crisis_queries.jsonl,
-crisis_dev.jsonl, crisis_dev2.jsonl, crisis_dev3.jsonl, and the first held-out and first blind
-sets, crisis_heldout.jsonl and crisis_blind.jsonl, which have been measured once and are now
-development data); negatives are their look-alike sets and the training split of the persona
+crisis_dev.jsonl to crisis_dev4.jsonl, and the held-out and first two blind sets,
+crisis_heldout.jsonl, crisis_blind.jsonl and crisis_blind2.jsonl, which have been measured once
+and are now development data); negatives are their look-alike sets and the training split of the persona
 queries. The persona test split and any set not yet measured are never read.
 
 The probability threshold is chosen by stratified k-fold cross-validation. Ordinary persona
@@ -54,6 +54,8 @@ POSITIVES = (
     DATA / "crisis_heldout.jsonl",
     DATA / "crisis_blind.jsonl",
     DATA / "crisis_dev3.jsonl",
+    DATA / "crisis_blind2.jsonl",
+    DATA / "crisis_dev4.jsonl",
 )
 NEGATIVES = (
     DATA / "crisis_negatives.jsonl",
@@ -62,6 +64,8 @@ NEGATIVES = (
     DATA / "crisis_heldout_negatives.jsonl",
     DATA / "crisis_blind_negatives.jsonl",
     DATA / "crisis_dev3_negatives.jsonl",
+    DATA / "crisis_blind2_negatives.jsonl",
+    DATA / "crisis_dev4_negatives.jsonl",
     DATA / "persona_queries" / "train.jsonl",
 )
 # The ordinary queries: the model's false alarms on them are held to PERSONA_BUDGET.

@@ -313,7 +313,6 @@ constexpr std::array kStrong = {
     "삶이의미가없",
     "삶의의미가없",
     "그만살",
-    "사라지고싶",
     "사라지는게나",
     "없어지고싶",
     "없어지면다들",
@@ -368,9 +367,7 @@ constexpr std::array kStrong = {
     "태어나지않았",
     "짐일뿐",
     "짐만되",
-    "짐이되",
     "얼굴보고떠나",
-    "유서를",
     "유서써",
     "몇층에서떨어지면",
     "떨어지면죽",
@@ -485,7 +482,6 @@ constexpr std::array kStrong = {
     "한테맞았",
     "한테맞고",
     "한테맞아",
-    "한테맞는",
     "에게맞았",
     "에게맞고",
     "에게맞아",
@@ -734,7 +730,6 @@ constexpr std::array kStrong = {
     "will kill me if",
     "gonna kill me if",
     "going to kill me if",
-    "final goodbye",
     "writing my will",
     "wrote my will",
     "written my will",
@@ -1035,6 +1030,140 @@ constexpr std::array kStrong = {
     "약다먹어버",
     "약을다먹어버",
     "약을전부먹어",
+    "done existing",
+    "wish i didn't exist",
+    "wish i didnt exist",
+    "wish i never existed",
+    "picturing my funeral",
+    "imagining my funeral",
+    "just dead weight",
+    "i'm dead weight",
+    "im dead weight",
+    "dead weight on everyone",
+    "dead weight to everyone",
+    "dead weight on my",
+    "disappointed that i woke",
+    "disappointed i woke",
+    "disappointed to wake",
+    "disappointed that i did",
+    "peace with not being",
+    "peace with not waking",
+    "peace with dying",
+    "at peace with not",
+    "think about stepping off",
+    "thinking about stepping off",
+    "thought about stepping off",
+    "climbed over the railing",
+    "climb over the railing",
+    "over the railing and",
+    "swallowed everything in",
+    "swallowed all my",
+    "swallowed the whole bottle",
+    "next time i'll make sure",
+    "next time ill make sure",
+    "make sure it works next time",
+    "next time it will work",
+    "next time it'll work",
+    "what he'll do this time",
+    "what she'll do this time",
+    "i deserve to hurt",
+    "deserve to suffer",
+    "deserve to bleed",
+    "see red to feel",
+    "need to see blood",
+    "need to bleed",
+    "back to the thing with the",
+    "삶을정리",
+    "인생을정리",
+    "생을정리",
+    "폐안끼칠",
+    "폐를안끼칠",
+    "더는폐",
+    "더이상폐",
+    "짐만됩",
+    "짐만돼",
+    "세상에있을이유",
+    "세상에더있을이유",
+    "세상에남아있을이유",
+    "살이유가없",
+    "살이유를모르",
+    "살아갈이유가없",
+    "살아갈이유를모르",
+    "영영잠들",
+    "깨고싶지않",
+    "깨지않고싶",
+    "다시는깨고",
+    "몸이아픈게나",
+    "마음이아플바에",
+    "난간을넘",
+    "밖에서잠그",
+    "유서를써",
+    "유서를남겼",
+    "유서를적",
+    "유서까지",
+    "말못하고갈것같",
+    "말은못하고갈것같",
+    "말못하고떠날것같",
+    "말은못하고떠날것같",
+    "없어지는게낫",
+    "사라지는게낫",
+    "없어지는게나을",
+    "사라지는게나을",
+    "세상에없었으면",
+    "영원히눈감",
+    "영원히눈을감",
+    "step in front of a",
+    "won't be a burden",
+    "wont be a burden",
+    "burden much longer",
+    "burden for much longer",
+    "goodbye forever",
+    "not be around much longer",
+    "기찻길에뛰",
+    "물에뛰어들",
+    "hacked my",
+    "gps tracker",
+    "kill the dog if",
+    "kill my dog if",
+    "밖에서잠가",
+    "밖에서잠갔",
+    "밖에서문을잠",
+    "was never born",
+    "were never born",
+    "had never been born",
+    "never been born",
+    "won't even be here",
+    "wont even be here",
+    "won't be here for",
+    "won't be here by",
+    "stopped taking my meds and",
+    "saving my pills",
+    "saving my meds",
+    "saving up my pills",
+    "saving my sleeping",
+    "tracking app on my",
+    "spy app on my",
+    "위치추적앱을깔",
+    "추적앱을깔",
+    "locks the fridge",
+    "locked the fridge",
+    "냉장고를잠",
+    "존재하고싶지않",
+    "존재하기싫",
+    "저하나없어져도",
+    "저하나없어도",
+    "나하나없어도",
+    "plane goes down",
+    "hope the plane crashes",
+    "사고로죽었으면",
+    "be a problem for anyone",
+    "won't be a problem for",
+    "not be a problem for",
+    "until it's raw",
+    "till it's raw",
+    "made me send pictures",
+    "made me send photos",
+    "made me send nudes",
 };
 
 // Weak phrases are topic words also used in study, news, fiction and technical text; they fire
@@ -1259,6 +1388,87 @@ constexpr std::array kWeak = {
     "pills with alcohol",
     "술이랑약",
     "for much longer",
+    "사라지고싶",
+    "짐이되",
+    "유서를",
+    "한테맞는",
+    "letters for everyone",
+    "letter for everyone",
+    "notes for everyone",
+    "notes to each of",
+    "letters to each of",
+    "a letter to each of",
+    "leave for good",
+    "leaving for good",
+    "loose ends before i go",
+    "loose ends before i leave",
+    "if he finds out",
+    "if she finds out",
+    "our little secret",
+    "it's our secret",
+    "its our secret",
+    "stays between us",
+    "shouldn't tell my parents",
+    "not to tell my parents",
+    "don't tell your parents",
+    "finding out what i do",
+    "find out what i do",
+    "what i do to myself",
+    "stalker",
+    "스토커",
+    "flinch every time",
+    "flinch whenever",
+    "scared to go home",
+    "afraid to go home",
+    "집에가기무서",
+    "집에들어가기무서",
+    "was just a warning",
+    "self-inflicted",
+    "self inflicted",
+    "우리만의비밀이라",
+    "둘만의비밀이라",
+    "엄마한테는비밀",
+    "부모님한테는비밀",
+    "엄마한테비밀",
+    "비밀이래요",
+    "오래안있을거",
+    "오래못있을거",
+    "제가없을거",
+    "저는이미없을",
+    "이미없을거",
+    "제가떠나도",
+    "내가떠나도",
+    "이번생은여기까지",
+    "마지막하나만남",
+    "난간높이",
+    "lethal dose",
+    "정리할건거의",
+    "정리할게별로없",
+    "who should get my",
+    "who gets my",
+    "who will get my",
+    "누구한테줄지",
+    "last entry",
+    "final entry",
+    "마지막일기",
+    "눈뜨는게무서",
+    "다부질없",
+    "one last time to hear",
+    "hear her voice one last time",
+    "hear his voice one last time",
+    "final goodbye",
+    "edge of the platform",
+    "standing at the edge of",
+    "make sure my mom knows",
+    "make sure my mum knows",
+    "make sure my parents know",
+    "none of this was her fault",
+    "none of this was his fault",
+    "none of this was your fault",
+    "feel like a ghost",
+    "not to tell anyone",
+    "keeps giving me gifts",
+    "이제다끝이에요",
 };
 
 // Framing that marks look-alike text (study, fiction, news, prevention work, technical
@@ -1439,6 +1649,60 @@ constexpr std::array kFraming = {
     "미술수업",
     "탐지",
     "detection",
+    "vitamin",
+    "비타민",
+    "상담센터",
+    "매뉴얼",
+    "위기학생",
+    "조교",
+    "cabin",
+    "no wifi",
+    "holiday",
+    "vacation",
+    "for a week",
+    "for two weeks",
+    "템플스테이",
+    "여행지",
+    "캠핑",
+    "휴가",
+    "팀에",
+    "실력",
+    "before i move",
+    "moving to",
+    "move to",
+    "털어놨",
+    "해줄수있",
+    "뭘해줄",
+    "봉사하",
+    "지원센터",
+    "징후",
+    "알아볼수",
+    "말을꺼내",
+    "counsellor",
+    "warning signs",
+    "대본",
+    "연극",
+    "boxing",
+    "복싱",
+    "스파링",
+    "sparring",
+    "surprise",
+    "생일",
+    "파티",
+    "webtoon",
+    "팀원",
+    "도움을요청",
+    "비활성화",
+    "계정비활성",
+    "기준이",
+    "아이가있어",
+    "웹툰",
+    "for a cat",
+    "for a dog",
+    "for my cat",
+    "for my dog",
+    "방학",
+    "바빴",
 };
 
 // Ordinary phrases that contain a crisis phrase ("suicide squad", 자살골 = own goal, 유서 깊은 =
@@ -1485,29 +1749,57 @@ constexpr std::array kExcluded = {
     "인스타에서사라지고싶",
     "want it to be over so i can",
     "suicidal behavio",
+    "they are thinking about suicide",
+    "they're thinking about suicide",
+    "someone is thinking about suicide",
+    "he is thinking about suicide",
+    "she is thinking about suicide",
+    "student is thinking about suicide",
+    "she's being abused",
+    "he's being abused",
+    "she is being abused",
+    "he is being abused",
+    "they are being abused",
+    "they're being abused",
+    "is being abused",
+    "나한테맞는",
+    "저한테맞는",
+    "본인한테맞는",
+    "자신한테맞는",
+    "우리한테맞는",
 };
 
 // Cue pairs: a first cue followed within a few bytes by a second cue of the same family is
 // strong evidence. Korean word order puts the subject, condition or body part first and the verb
 // last, so each family reads "who / what … did what" over the compact text.
 constexpr std::array kKoAgents = {
-    "남친",      "남자친구", "여친",       "여자친구", "남편",   "아내",   "와이프", "애인",
-    "아빠",      "아버지",   "엄마",       "어머니",   "부모님", "부모가", "부모는", "부모한테",
-    "새아빠",    "새엄마",   "의붓",       "계부",     "계모",   "오빠",   "누나",   "언니",
-    "삼촌",      "이모부",   "고모부",     "할아버지", "친척",   "선배",   "상사",   "팀장",
-    "부장",      "과장",     "사장",       "교수",     "선생",   "코치",   "감독",   "담임",
-    "동료",      "시어머니", "시아버지",   "그사람",   "그놈",   "애들이", "사촌",   "동거",
-    "누가",      "어떤사람", "모르는사람", "걔가",     "그새끼", "형이",   "형은",   "partner",
-    "boyfriend", "ex가",     "boss",
+    "남친",       "남자친구",   "여친",   "여자친구", "남편",   "아내",   "와이프",
+    "애인",       "아빠",       "아버지", "엄마",     "어머니", "부모님", "부모가",
+    "부모는",     "부모한테",   "새아빠", "새엄마",   "의붓",   "계부",   "계모",
+    "오빠",       "누나",       "언니",   "삼촌",     "이모부", "고모부", "할아버지",
+    "친척",       "선배",       "상사",   "팀장",     "부장",   "과장",   "사장",
+    "교수",       "선생",       "코치",   "감독",     "담임",   "동료",   "시어머니",
+    "시아버지",   "그사람",     "그놈",   "애들이",   "사촌",   "동거",   "누가",
+    "어떤사람",   "모르는사람", "걔가",   "그새끼",   "형이",   "형은",   "partner",
+    "boyfriend",  "ex가",       "boss",   "헤어진",   "전남친", "전여친", "전남편",
+    "전애인",     "stalker",    "스토커", "선임",     "원장",   "과외",   "큰아버지",
+    "작은아버지", "형부",       "매형",
 };
 constexpr std::array kKoAbuse = {
-    "때리",   "때려",   "때렸",    "때릴",   "팼",   "협박",     "죽여",       "죽이겠",
-    "죽인다", "가두",   "가둬",    "가뒀",   "졸랐", "졸라",     "밀쳤",       "밀쳐",
-    "발로찼", "걷어찼", "더듬",    "감금",   "흉기", "만졌",     "만져",       "만지",
-    "손찌검", "욕하고", "뺏어",    "뺏고",   "던지", "던져",     "찾아와",     "따라와",
-    "해킹",   "위치를", "검사해",  "검사하", "몰래", "유포",     "뿌린",       "뿌리겠",
-    "제몸",   "내몸",   "밥을안",  "밥도안", "굶기", "비밀이라", "생활비를안", "생활비안",
-    "목을잡", "벽에밀", "kill me", "touch",  "beat", "hit me",   "threaten",   "choke",
+    "때리",     "때려",       "때렸",       "때릴",         "팼",         "협박",
+    "죽여",     "죽이겠",     "죽인다",     "가두",         "가둬",       "가뒀",
+    "졸랐",     "졸라",       "밀쳤",       "밀쳐",         "발로찼",     "걷어찼",
+    "더듬",     "감금",       "흉기",       "만졌",         "만져",       "만지",
+    "손찌검",   "욕하고",     "뺏어",       "뺏고",         "던지",       "던져",
+    "찾아와",   "따라와",     "해킹",       "위치를",       "검사해",     "검사하",
+    "몰래",     "유포",       "뿌린",       "뿌리겠",       "제몸",       "내몸",
+    "밥을안",   "밥도안",     "굶기",       "비밀이라",     "생활비를안", "생활비안",
+    "목을잡",   "벽에밀",     "kill me",    "touch",        "beat",       "hit me",
+    "threaten", "choke",      "때린",       "따라다녀",     "따라다니",   "주물러",
+    "손을올려", "창고로부르", "방으로부르", "방으로불러",   "문을잠그고", "비밀이래",
+    "합성",     "녹화",       "저를놀리",   "나를놀리",     "낙서해서",   "비밀번호를바꿔",
+    "때린다",   "주소알아",   "주소를알아", "집앞에서기다", "방에들어오", "방에들어와",
+    "알아내서", "회사앞에",
 };
 // Someone gone, then relief: "내가 없어지면 엄마도 편할 텐데".
 constexpr std::array kKoGone = {
@@ -1516,9 +1808,10 @@ constexpr std::array kKoGone = {
     "without me", "제가없어도", "저없어도",   "저없이",     "나없이",
 };
 constexpr std::array kKoRelief = {
-    "편할",   "편하",   "편해",     "나을",   "낫겠",   "행복",     "좋아할",
-    "아무도", "모를",   "슬퍼하지", "fine",   "better", "happier",  "가벼워",
-    "가벼울", "홀가분", "위한일",   "잘지낼", "잘살",   "peaceful",
+    "편할",     "편하",       "편해",     "나을",   "낫겠",   "행복",     "좋아할",
+    "아무도",   "모를",       "슬퍼하지", "fine",   "better", "happier",  "가벼워",
+    "가벼울",   "홀가분",     "위한일",   "잘지낼", "잘살",   "peaceful", "happy",
+    "잘돌아가", "아무렇지않", "아무일없", "relief",
 };
 // Self-contempt, then vanishing: "나 같은 건 없어져야 돼".
 constexpr std::array kKoSelfContempt = {"나같은", "나따위", "저같은", "저따위", "내가무슨"};
@@ -1537,9 +1830,9 @@ constexpr std::array kKoPlace = {
     "대교", "bridge", "rooftop", "roof", "높은데", "높은곳",
 };
 constexpr std::array kKoLastAct = {
-    "마지막",   "뛰어",     "떨어",       "안돌아",   "서있",       "올라와",
-    "위에와있", "위에서있", "jump",       "난간낮은", "난간이낮은", "난간없는",
-    "끝인데",   "사람없는", "아무도없는", "혼자가보", "끝낼",       "끝내러",
+    "마지막", "뛰어",     "떨어",       "안돌아",   "서있",   "올라와",   "위에와있",   "위에서있",
+    "jump",   "난간낮은", "난간이낮은", "난간없는", "끝인데", "사람없는", "아무도없는", "혼자가보",
+    "끝낼",   "끝내러",   "가보려",     "열려있",   "앉아",   "내려다",
 };
 // A body part, then cutting, burning or scars on it.
 constexpr std::array kKoBody = {
@@ -1547,19 +1840,20 @@ constexpr std::array kKoBody = {
     "손등", "살을", "피부를", "팔뚝", "몸에",   "손가락",
 };
 constexpr std::array kKoWound = {
-    "그었", "긋",     "그어",   "그을", "지져", "지졌", "지지", "물어뜯", "찔러",   "찔렀",
-    "흉터", "상처를", "상처내", "자국", "cuts", "scar", "피나", "피가나", "피가났", "안보여줘",
+    "그었", "긋",     "그어",   "그을",     "지져",    "지졌",     "지지", "물어뜯",
+    "찔러", "찔렀",   "흉터",   "상처를",   "상처내",  "자국",     "cuts", "scar",
+    "피나", "피가나", "피가났", "안보여줘", "scratch", "들킬까봐",
 };
 // On purpose, then harm.
 constexpr std::array kKoOnPurpose = {"일부러", "고의로"};
 constexpr std::array kKoSelfInjury = {
-    "뜨거운", "굶",     "다치",   "상처", "긋",   "그었",
-    "지져",   "응급실", "많이먹", "토하", "때리", "때려",
+    "뜨거운", "굶",   "다치", "상처", "긋",   "그었", "지져", "응급실",
+    "많이먹", "토하", "때리", "때려", "데어", "데었", "데여",
 };
 // An English crisis verb, then a Korean ending of wanting or planning: "unalive 하고 싶다".
 constexpr std::array kMixedCrisisVerb = {
-    "disappear", "die",       "unalive", "kms",  "suicide", "od",   "overdose", "cut",  "cutting",
-    "self harm", "self-harm", "sh",      "jump", "end it",  "hurt", "punish",   "자해",
+    "die",       "unalive",   "kms", "suicide", "od",     "overdose", "cut",    "cutting",
+    "self harm", "self-harm", "sh",  "jump",    "end it", "hurt",     "punish", "자해",
 };
 constexpr std::array kMixedWanting = {
     "하고싶", "할까", "하려고", "해버리", "할래", "마렵", "각",
@@ -1575,12 +1869,22 @@ constexpr std::array kOnly = {"일뿐", "밖에안", "만되", "이될뿐"};
 constexpr std::array kTool = {"blade", "razor", "커터칼", "면도칼", "칼을", "craft knife"};
 constexpr std::array kAgain = {"다시", "또", "again"};
 // Long sleeves and what they hide, in either order.
-constexpr std::array kSleeves = {"긴팔", "긴소매", "long sleeve", "긴옷", "hoodie"};
-constexpr std::array kHidden = {"팔때문",      "흉터",        "가리",  "안들키",
-                                "보면안",      "cuts",        "scars", "보이면안",
-                                "nobody sees", "no one sees", "보이면"};
-constexpr std::array kHiddenFirst = {"팔때문", "흉터때문", "상처때문", "cuts때문"};
-constexpr std::array kSleevesSecond = {"긴팔", "긴소매"};
+constexpr std::array kSleeves = {
+    "긴팔",       "긴소매",    "long sleeve", "긴옷", "hoodie",
+    "watch over", "bracelets", "손목시계",    "팔찌", "양말",
+};
+constexpr std::array kHidden = {
+    "팔때문", "흉터",     "가리",        "안들키",      "보면안", "cuts",
+    "scars",  "보이면안", "nobody sees", "no one sees", "보이면", "보면안되",
+};
+constexpr std::array kHiddenFirst = {
+    "팔때문", "흉터때문", "상처때문", "cuts때문", "줄들때문", "자국때문", "흉때문",
+};
+constexpr std::array kSleevesSecond = {
+    "긴팔",
+    "긴소매",
+    "반팔",
+};
 // A wall, then striking it with the head or fist.
 constexpr std::array kWall = {"벽에", "벽을"};
 constexpr std::array kStrike = {"박아", "박았", "박고", "주먹", "머리", "쳐서"};
@@ -1596,20 +1900,26 @@ constexpr std::array kDrunkViolence = {"무서", "때리",  "때려", "던져",
 constexpr std::array kIncapacitated = {"취해", "술에", "drug", "약을탄", "약탄"};
 constexpr std::array kNoMemory = {"정신을잃", "기억이없", "깨보니", "기억이안", "필름이끊"};
 // Treasured things, then given away.
-constexpr std::array kTreasured = {"아끼던", "소중한", "제일좋아하는", "정리해서", "통장"};
+constexpr std::array kTreasured = {
+    "아끼던", "소중한", "제일좋아하는", "정리해서", "통장", "아끼던물건",
+};
 constexpr std::array kGivenAway = {"나눠줬", "나눠주", "넘겨", "다줬", "다주고"};
 // Living, then no reason.
 constexpr std::array kLiving = {"살아야할", "살아갈", "살아야하는", "살아있을"};
 constexpr std::array kReason = {"reason", "이유를모르", "point", "이유가없"};
 // Quitting, then living, in either order: "다 그만하고 싶어요 사는 거".
-constexpr std::array kQuitting = {"그만하고싶", "그만두고싶", "끝내고싶", "포기하고싶"};
+constexpr std::array kQuitting = {
+    "그만하고싶", "그만두고싶", "끝내고싶", "포기하고싶", "give up 하고싶", "give up하고싶",
+};
 constexpr std::array kLife = {"사는거", "사는것", "살아가는", "삶", "인생"};
 constexpr std::array kLiving2 = {"살기가", "살기", "사는게", "사는것이"};
 constexpr std::array kHate = {"싫", "괴로", "지옥"};
 // Pills gathered: "pills 모아놨어".
 constexpr std::array kPills = {"pills", "수면제", "약", "알약", "진통제"};
-constexpr std::array kGathered = {"모아놨", "모아뒀", "모아둔", "모았",
-                                  "사모았", "쌓아",   "모으고", "모으는"};
+constexpr std::array kGathered = {
+    "모아놨", "모아뒀", "모아둔",   "모았",     "사모았",   "쌓아",
+    "모으고", "모으는", "모아두고", "모으고있", "모으는중",
+};
 // Vanishing, then forever.
 constexpr std::array kVanishing = {"사라지", "없어지", "죽", "disappear", "vanish"};
 constexpr std::array kForever = {"forever", "영원히", "영영", "for good"};
@@ -1626,11 +1936,12 @@ constexpr std::array kGoodbye = {"안녕", "잘지내", "미안"};
 constexpr std::array kMethod = {"손목", "목매", "약", "번개탄", "뛰어내리", "pills"};
 constexpr std::array kSurer = {"확실한방법", "확실하게", "확실히죽"};
 // Pictures, then spreading them: image-based abuse.
-constexpr std::array kKoPicture = {"사진", "영상", "동영상", "nudes",
-                                   "몸캠", "pics", "photos", "찍힌"};
+constexpr std::array kKoPicture = {
+    "사진", "영상", "동영상", "nudes", "몸캠", "pics", "photos", "찍힌", "합성해서", "합성한",
+};
 constexpr std::array kKoSpread = {
-    "뿌린",     "뿌리", "유포", "올린다", "퍼뜨",   "보낸다고", "보내겠",
-    "안보내면", "leak", "올렸", "올리겠", "돌리고", "돌린다",
+    "뿌린", "뿌리",   "유포",   "올린다", "퍼뜨", "보낸다고", "보내겠", "안보내면", "leak",
+    "올렸", "올리겠", "돌리고", "돌린다", "돌렸", "돌려",     "올린대", "뿌린대",
 };
 
 // Pills taken all at once, or enough not to wake.
@@ -1646,12 +1957,19 @@ constexpr std::array kHoarding = {"counting", "saving up", "stockpiling", "hoard
 constexpr std::array kPillsEn = {"pills", "tablets", "meds", "sleeping pills"};
 // Again, then a blade taken out.
 constexpr std::array kAgainFirst = {"다시", "또"};
-constexpr std::array kBladeOut = {"칼을꺼",     "칼날을꺼",  "칼날꺼",
-                                  "면도날을꺼", "blade를꺼", "blade 꺼"};
+constexpr std::array kBladeOut = {
+    "칼을꺼",   "칼날을꺼", "칼날꺼", "면도날을꺼", "blade를꺼",
+    "blade 꺼", "칼을들었", "칼잡",   "칼을잡",
+};
 // How high, then surviving or getting up there.
-constexpr std::array kHowHigh = {"how tall",      "how high",        "which floor",
-                                 "highest floor", "how many floors", "how many stories"};
-constexpr std::array kFall = {"survive", "fatal", "key card", "roof access", "access to the roof"};
+constexpr std::array kHowHigh = {
+    "how tall",         "how high",         "which floor", "highest floor", "how many floors",
+    "how many stories", "how many storeys", "what height", "fall need",
+};
+constexpr std::array kFall = {
+    "survive", "fatal",   "key card", "roof access", "access to the roof",
+    "certain", "be sure", "for sure", "guaranteed",  "instant",
+};
 // Hit by a vehicle, then not minding or relief.
 constexpr std::array kVehicleHit = {"truck hit me", "car hit me",     "bus hit me",
                                     "hit by a car", "hit by a truck", "hit by a bus",
@@ -1659,19 +1977,46 @@ constexpr std::array kVehicleHit = {"truck hit me", "car hit me",     "bus hit m
 constexpr std::array kNotMinding = {"wouldn't mind", "wouldnt mind", "relieved",
                                     "relief",        "not mind",     "좋겠"};
 // Dressings bought again and again: hidden wounds.
-constexpr std::array kDressings = {"bandages", "bandage", "plasters", "gauze", "band-aids",
-                                   "bandaids", "반창고",  "붕대",     "밴드를"};
-constexpr std::array kAgainAndAgain = {"again",    "like crazy", "more than",  "한통",
-                                       "박스째",   "또사",       "this month", "번째",
-                                       "너무자주", "every week"};
+constexpr std::array kDressings = {
+    "bandages", "bandage", "plasters", "gauze",    "band-aids", "bandaids",
+    "반창고",   "붕대",    "밴드를",   "밴드한통", "밴드두통",  "반창고한통",
+};
+constexpr std::array kAgainAndAgain = {
+    "again", "like crazy", "more than",  "한통", "박스째",     "또사", "this month",
+    "번째",  "너무자주",   "every week", "다썼", "일주일만에", "통째",
+};
 // Pain, then the relief it brings.
-constexpr std::array kPain = {"pain", "sting", "red lines", "빨간줄", "아파야",
-                              "따가", "통증",  "칼날을보",  "피를보"};
-constexpr std::array kPainRelief = {"quiets",        "calms me", "feel real",     "feel something",
-                                    "feel anything", "숨이쉬어", "살아있는느낌",  "버텨져",
-                                    "가라앉",        "조용해",   "help me focus", "can focus"};
+constexpr std::array kPain = {
+    "pain", "sting",    "red lines", "빨간줄",    "아파야", "따가",
+    "통증", "칼날을보", "피를보",    "the sting", "얼음물",
+};
+constexpr std::array kPainRelief = {
+    "quiets",
+    "calms me",
+    "feel real",
+    "feel something",
+    "feel anything",
+    "숨이쉬어",
+    "살아있는느낌",
+    "버텨져",
+    "가라앉",
+    "조용해",
+    "help me focus",
+    "can focus",
+    "only thing that helps",
+    "go quiet",
+    "goes quiet",
+    "it works",
+    "마음이놓",
+    "정신이드",
+    "정신이좀",
+    "진정",
+    "일부러",
+};
 // Marks, then hiding them, in either order.
-constexpr std::array kMarks = {"marks", "cuts", "burns", "bruises", "bruise", "멍", "상처", "흉이"};
+constexpr std::array kMarks = {
+    "marks", "cuts", "burns", "bruises", "bruise", "멍", "상처", "흉이", "scars", "scar", "흉터",
+};
 constexpr std::array kCovering = {
     "hide", "concealer", "cover", "nobody will see", "no one will see", "가리", "가릴", "화장으로"};
 constexpr std::array kConcealer = {"concealer", "컨실러", "화장으로"};
@@ -1704,23 +2049,36 @@ constexpr std::array kProvidedFor = {"걱정할게없", "제가없어도", "내�
 // Refusing or telling, then losing a job, a contract or school.
 constexpr std::array kRefusing = {"거절하면",    "말하면",      "싫다고하면",
                                   "if i refuse", "if i say no", "unless i"};
-constexpr std::array kLosing = {"자르",     "재계약", "연장안",  "fire",  "해고",
-                                "contract", "못다니", "lose my", "학교못"};
+constexpr std::array kLosing = {
+    "자르",    "재계약", "연장안", "fire",     "해고",   "contract", "못다니",
+    "lose my", "학교못", "평가깎", "평가를깎", "점수깎", "깎는대",   "불이익",
+};
 // Pictures, then sent to the people around me.
 constexpr std::array kPictures = {"photos", "pictures", "videos", "video", "pics", "nudes"};
-constexpr std::array kToEveryone = {"to my whole",    "to my family",  "to my classmates",
-                                    "to my employer", "to my contact", "to everyone",
-                                    "online unless",  "send more"};
+constexpr std::array kToEveryone = {
+    "to my whole",      "to my family",    "to my classmates", "to my employer",
+    "to my contact",    "to everyone",     "online unless",    "send more",
+    "show our parents", "show my parents", "show everyone",
+};
 // A number changed or a contact blocked, then found again.
-constexpr std::array kEvaded = {"번호를바꿔도", "번호를바꿨는데도", "번호바꿔도",     "차단해도",
-                                "차단했는데도", "block해도",        "이사를했는데도", "이사를두번"};
-constexpr std::array kFoundAgain = {"계속",     "또",     "알아내",  "찾아와",
-                                    "연락이와", "새계정", "새 계정", "새번호"};
+constexpr std::array kEvaded = {
+    "번호를바꿔도", "번호를바꿨는데도",  "번호바꿔도",  "차단해도",          "차단했는데도",
+    "block해도",    "이사를했는데도",    "이사를두번",  "번바꿨는데",        "번이나바꿨",
+    "번을바꿨",     "changed my number", "moved twice", "moved three times",
+};
+constexpr std::array kFoundAgain = {
+    "계속",   "또",       "알아내", "찾아와",      "연락이와",      "새계정",   "새 계정",
+    "새번호", "새번호로", "매번",   "still finds", "keeps showing", "shows up", "showing up",
+};
 // Money held by someone else, then taken or begged for.
-constexpr std::array kMoney = {"통장", "월급",   "bank card", "joint account", "카드를",
-                               "용돈", "생활비", "연금",      "pension"};
-constexpr std::array kHeld = {"가져가",   "뺏", "허락받", "허락을", "changed the password",
-                              "only if i"};
+constexpr std::array kMoney = {
+    "통장", "월급",    "bank card", "joint account", "카드를", "용돈",   "생활비",
+    "연금", "pension", "paycheck",  "paycheque",     "wages",  "salary",
+};
+constexpr std::array kHeld = {
+    "가져가",    "뺏",       "허락받",         "허락을",        "changed the password",
+    "only if i", "takes my", "ask permission", "permission to", "keeps my",
+};
 // Location shared or an app installed, then demanded or checked.
 constexpr std::array kWatched = {"위치앱",          "위치 앱",    "위치공유",
                                  "location 공유",   "location을", "share my location",
@@ -1750,14 +2108,23 @@ constexpr std::array kWorse = {"deeper", "running out of places", "places nobody
 constexpr std::array kSelfHarmWord = {"cutting", "self harm", "self-harm", "sh", "자해"};
 constexpr std::array kDone = {"했는데", "했어요", "했어", "했다"};
 // A blade kept, then not for its ordinary use.
-constexpr std::array kBladeKept = {"칼날", "blade", "면도날", "커터칼"};
-constexpr std::array kNotForUse = {"게아니", "not for pencils", "it's not for", "용도가아니"};
+constexpr std::array kBladeKept = {
+    "칼날", "blade", "면도날", "커터칼", "sharpener blade", "연필깎이", "pencil sharpener",
+};
+constexpr std::array kNotForUse = {
+    "게아니",         "not for pencils", "it's not for", "용도가아니",   "깎으려는건아니",
+    "깎으려는게아니", "bad days",        "없으면잠을못", "없으면잠이안",
+};
 // Bare skin exposed, then seen.
-constexpr std::array kExposed = {"반팔",   "반바지",        "수영복",      "swimsuit",
-                                 "shorts", "short sleeves", "locker room", "탈의실"};
-constexpr std::array kSeen = {"보이니까",      "보일까",     "다보이", "팔보면",
-                              "다리보면",      "알테니까",   "들킬",   "let anyone see",
-                              "see my thighs", "see my arms"};
+constexpr std::array kExposed = {
+    "반팔",          "반바지",      "수영복", "swimsuit", "shorts",
+    "short sleeves", "locker room", "탈의실", "체육복",   "갈아입",
+};
+constexpr std::array kSeen = {
+    "보이니까", "보일까",   "다보이",         "팔보면",        "다리보면",
+    "알테니까", "들킬",     "let anyone see", "see my thighs", "see my arms",
+    "보이면안", "절대보이", "가리죠",         "어떻게가리",
+};
 // An injury, then on purpose.
 constexpr std::array kInjured = {"burned my", "burnt my", "cut my", "hit my", "scratched my"};
 constexpr std::array kOnPurposeEn = {"on purpose", "deliberately"};
@@ -1770,6 +2137,198 @@ constexpr std::array kMeaningless = {"무의미", "의미없", "point"};
 constexpr std::array kAsleep = {"잠들면", "잠들고", "자고나서", "잠든채"};
 constexpr std::array kNeverWaking = {"그대로였으면", "안깼으면", "안깨면좋", "깨지않았으면",
                                      "안일어났으면"};
+
+// Families added with the fourth development set and the second blind set.
+// Peace with not being here, then the thing itself, in the speaker's order.
+constexpr std::array kAtPeace = {"made my peace with", "at peace with", "made peace with"};
+constexpr std::array kNotBeing = {"not being here", "not being around", "not waking",
+                                  "not existing", "being gone"};
+// Things no longer needed, then where or when: "won't need them where I'm going".
+constexpr std::array kWontNeed = {"won't need",      "wont need",  "won't be needing",
+                                  "wont be needing", "no use for", "not need them"};
+constexpr std::array kWhereGoing = {"where i'm going",    "where im going", "where i am going",
+                                    "after this weekend", "after tonight",  "after i'm gone",
+                                    "after im gone",      "much longer"};
+// Waking, then disappointment at it.
+constexpr std::array kWaking = {"wake up", "woke up", "waking up", "i wake", "i woke"};
+constexpr std::array kWakingDismay = {"disappointed", "still alive"};
+// Looking up ways, then the act.
+constexpr std::array kResearching = {"researching ways to", "looking up ways to",
+                                     "googling ways to", "searching ways to",
+                                     "reading about ways to"};
+constexpr std::array kTheAct = {"end it", "die", "not wake", "end my life"};
+// A high place, then jumping or stepping off: weak, since scenes and games say it too.
+constexpr std::array kHighPlaceEn = {
+    "overpass", "bridge",  "rooftop",          "roof of",   "ledge", "the tracks",
+    "railing",  "balcony", "tallest building", "top floor", "cliff"};
+constexpr std::array kJumping = {"jumping",   "jump off", "stepping off", "step off",
+                                 "how quick", "tonight",  "asking for"};
+// A car shut in, then the engine left running.
+constexpr std::array kShutIn = {"closed garage",      "garage door shut", "garage closed",
+                                "in the garage with", "sealed the car",   "taped the"};
+constexpr std::array kEngine = {"engine running", "engine on", "exhaust", "hose"};
+// Insurance, then a death that is self-inflicted or staged.
+constexpr std::array kInsurance = {"life insurance", "insurance", "보험금", "보험", "수익자"};
+constexpr std::array kStagedDeath = {"self-inflicted",
+                                     "self inflicted",
+                                     "looks like an accident",
+                                     "look like an accident",
+                                     "suicide",
+                                     "자살",
+                                     "사고처럼",
+                                     "사고로보이",
+                                     "not around",
+                                     "after i'm gone",
+                                     "need to know soon",
+                                     "준비는끝",
+                                     "준비끝",
+                                     "바꿔놨",
+                                     "바꿔뒀"};
+// Cold water, then how long one lasts in it.
+constexpr std::array kColdWater = {"수온", "water temperature", "how cold is the river",
+                                   "how cold is the lake", "how cold is the sea"};
+constexpr std::array kLasting = {"버틸", "들어가면", "survive", "how long", "얼마나"};
+// Heaven, then going there soon.
+constexpr std::array kHeaven = {"하늘나라", "저세상"};
+constexpr std::array kGoingThere = {"곧보러가",   "보러가려", "만나러가려",
+                                    "따라가고싶", "따라갈",   "가고싶"};
+// A message passed on for me, or leaving without saying it.
+constexpr std::array kLastWords = {
+    "미안하다고", "고마웠다고", "사랑한다고", "사랑했다고", "미안했다고",
+};
+constexpr std::array kPassedOn = {
+    "대신전해", "전해줄수", "전해주세요", "전해줘", "말못하고", "말은못하고", "남겼",
+};
+constexpr std::array kUnsaid = {"말은못하고", "말못하고", "말도못하고", "인사도못하고"};
+constexpr std::array kLeaving = {"갈것같", "떠날것같", "떠나려"};
+// A wound, then who made it: "상처 … 제가 낸 거라".
+constexpr std::array kWound = {"상처", "흉", "곪"};
+constexpr std::array kSelfMade = {"제가한거",   "제가낸거",   "내가낸거",
+                                  "제가만든거", "내가만든거", "내가한거"};
+constexpr std::array kWoundEn = {"scratch", "scratches", "cuts", "wound", "wounds", "burns"};
+constexpr std::array kMadeMore = {"made a few more", "made another", "made more", "did it again",
+                                  "my own doing"};
+constexpr std::array kSelfMadeFirst = {"제가한거",   "제가낸거",   "내가낸거",
+                                       "제가만든거", "내가만든거", "내가한거"};
+constexpr std::array kHospital = {"병원", "들킬", "비밀", "상처", "흉"};
+// A cover story for an injury.
+constexpr std::array kCoverStory = {"할퀸거라고",
+                                    "코피라고",
+                                    "넘어졌다고",
+                                    "부딪혔다고",
+                                    "부딪쳤다고",
+                                    "다쳤다고",
+                                    "falling down the stairs",
+                                    "fell down the stairs",
+                                    "walked into a door",
+                                    "walked into the door"};
+constexpr std::array kTold = {"둘러",   "했어요", "했는데",     "했어",   "거짓말",
+                              "notice", "again",  "every time", "always", "keep saying"};
+// Someone drinking, then what follows at home.
+constexpr std::array kDrinkingEn = {"he drinks",     "she drinks",     "he's drunk", "she's drunk",
+                                    "he gets drunk", "she gets drunk", "술마시는날", "술드시면",
+                                    "술먹으면",      "술마시는"};
+constexpr std::array kAtHome = {"falling down", "fall down", "bruise",     "hits",   "hit me",
+                                "hurts me",     "scared",    "hide",       "hiding", "숨어",
+                                "다칠",         "sleep at",  "방으로부르", "부르시"};
+// Shouting or anger at home, then hiding.
+constexpr std::array kShouting = {"소리지르", "소리를지르", "화나면", "화내면", "yells", "screams"};
+constexpr std::array kHiding = {"숨어", "숨는", "hide in", "hiding in", "옷장"};
+// Hiding a wound, then what it is: "hide fresh marks".
+constexpr std::array kHideVerb = {"hide", "cover", "conceal", "가리", "숨기"};
+constexpr std::array kFreshWound = {"fresh marks", "fresh cuts", "the marks", "the cuts",
+                                    "the scars",   "my scars",   "marks on",  "cuts on",
+                                    "scars on",    "burns on",   "흉터",      "자국"};
+// Blood found, then hidden.
+constexpr std::array kBloodFound = {"blood on the", "blood on my", "피가묻", "묻은피", "피묻은"};
+constexpr std::array kBloodHidden = {"towel", "sheet",       "이불",      "수건",       "휴지",
+                                     "둘러",  "finding out", "what i do", "don't want", "뭐라고"};
+// A clean streak broken, then the urge or again.
+constexpr std::array kCleanStreak = {"clean streak", "days clean", "clean days",
+                                     "day clean",    "다시0일",    "0일로돌아"};
+constexpr std::array kUrge = {"urge", "relapse", "again", "다시", "또", "못참", "참았"};
+// Where the tool is kept, and the pull towards it.
+constexpr std::array kPull = {"urge", "충동", "손이", "그거"};
+constexpr std::array kDrawer = {"drawer", "서랍"};
+// Punishment, then starving or hurting; and the reverse.
+constexpr std::array kAsPunishment = {
+    "벌로",      "벌받",      "as punishment", "as a punishment", "to punish myself",
+    "i deserve", "deserve it"};
+constexpr std::array kPunishingAct = {
+    "굶", "skip meals", "skipped meals", "skip dinner",  "지져",      "찔러",
+    "긋", "얼음물",     "손을담그",      "for two days", "don't eat", "didn't eat"};
+constexpr std::array kStarving = {"skip meals",  "skipped meals",        "skipping meals",
+                                  "skip dinner", "don't let myself eat", "굶"};
+constexpr std::array kDeserved = {"as punishment", "punishment", "i deserve", "deserve it",
+                                  "벌로",          "벌이",       "자격이없"};
+// The relief first, then the sting.
+constexpr std::array kReliefFirst = {"only thing that helps", "only thing that makes",
+                                     "makes the pressure go away", "the only thing that"};
+constexpr std::array kSting = {"the sting", "the burn", "the blade", "the pain of it"};
+// A partner, then control over phone, money, friends or whereabouts.
+constexpr std::array kPartner = {"husband",    "wife", "partner", "boyfriend",
+                                 "girlfriend", "남편", "아내",    "남자친구",
+                                 "여자친구",   "남친", "여친"};
+constexpr std::array kControl = {"not allowed to see", "not allowed to have",
+                                 "not allowed out",    "not allowed to leave",
+                                 "won't let me see",   "won't let me go out",
+                                 "doesn't let me see", "doesn't let me leave",
+                                 "checks my phone",    "reads my messages",
+                                 "reads my texts",     "검사",
+                                 "못만나게",           "못나가게",
+                                 "비밀번호를"};
+// Someone who found out where I live or when I go.
+constexpr std::array kFoundOut = {"knows my", "found my", "알아내", "알고있", "알아냈"};
+constexpr std::array kWhereabouts = {"schedule", "new address", "address", "출근시간",
+                                     "주소",     "퇴근시간",    "동선"};
+// A secret with an adult, then how it feels or what happens.
+constexpr std::array kSecret = {"our secret", "between us", "비밀이래", "비밀이라고", "비밀로하"};
+constexpr std::array kSecretHarm = {"feel weird",    "dirty",  "i'm 1",    "im 1",
+                                    "late at night", "잠그",   "만지",     "싫어",
+                                    "무서",          "이상해", "가기가싫", "shouldn't tell"};
+// Disappearing in a mixed sentence: weak, holidays and apps say it too.
+constexpr std::array kDisappear = {"disappear"};
+// Korean water or a last message, then taking care or not being able to go on.
+constexpr std::array kLastMessageEn = {"last message", "마지막메시지", "마지막메세지"};
+constexpr std::array kCantGoOn = {"take care of yourself", "i can't anymore", "can't anymore",
+                                  "cant anymore", "forgive me"};
+// Stopping for good.
+constexpr std::array kStopping = {"to stop", "it stop", "stop"};
+constexpr std::array kForGood = {"for good", "permanently", "forever"};
+
+// A pet rehomed or contracts cancelled, then everything sorted.
+constexpr std::array kRehomed = {"up for adoption", "rehomed",     "rehome", "입양보냈", "입양보내",
+                                 "cancelled my",    "canceled my", "해지했", "해지하고"};
+constexpr std::array kSorted = {"sorted",     "정리됐",       "다정리",     "해지했",
+                                "phone plan", "cancelled my", "canceled my"};
+// How much of a means, then that it is for oneself.
+constexpr std::array kHowMuch = {"how much", "how many", "does it take", "얼마나", "몇알"};
+constexpr std::array kForMe = {"asking for me",    "asking for myself", "not for a class",
+                               "not for homework", "제가먹으려",        "제가쓸"};
+// A fake account, then my pictures; and my pictures, then a fake account.
+constexpr std::array kFakeAccount = {"fake account", "fake profile", "가짜계정", "사칭계정",
+                                     "가짜프로필"};
+constexpr std::array kMyPictures = {"my photos", "my pictures", "my pics", "제사진",
+                                    "내사진",    "sends them",  "보내"};
+constexpr std::array kMyPicturesFirst = {"제사진으로", "내사진으로", "with my photos",
+                                         "using my photos", "using my pictures"};
+constexpr std::array kFaked = {"가짜계정", "fake account", "fake profile", "사칭"};
+// Leaving the relationship, then a threat.
+constexpr std::array kIfILeave = {"헤어지면", "떠나면", "if i leave", "if i ever leave",
+                                  "if i break up"};
+constexpr std::array kThreat = {"찾아낸",  "찾아가", "죽여", "가만안",
+                                "find me", "kill",   "hurt", "ruin"};
+
+// Something of mine promised away, then an unexplained reason.
+constexpr std::array kPromised = {"can have my", "gets my", "가져도돼", "가지라고"};
+constexpr std::array kUnexplained = {"doesn't know why", "not going to need", "won't need",
+                                     "after i'm",        "이유는몰라",        "이유는모르"};
+// Where the bankbook, seal or passwords are, written down for someone.
+constexpr std::array kValuables = {"통장", "도장", "비밀번호", "passwords", "pin numbers"};
+constexpr std::array kWrittenDown = {"적어서줬", "적어뒀", "적어놨", "알려줬", "wrote down"};
+// Hot water or an iron, then on purpose.
+constexpr std::array kHeat = {"뜨거운물로", "뜨거운물에", "다리미로", "라이터로"};
+constexpr std::array kDeliberately = {"일부러", "on purpose"};
 
 struct CuePairs {
     std::span<const char* const> first;
@@ -1798,7 +2357,7 @@ constexpr std::array kCuePairs = {
     CuePairs{kNight, kIntrusion, 30},
     CuePairs{kDrinking, kDrunkViolence, 40},
     CuePairs{kIncapacitated, kNoMemory, 30},
-    CuePairs{kTreasured, kGivenAway, 40},
+    CuePairs{kTreasured, kGivenAway, 75},
     CuePairs{kLiving, kReason, 1},
     CuePairs{kQuitting, kLife, 12},
     CuePairs{kLife, kQuitting, 12},
@@ -1815,7 +2374,7 @@ constexpr std::array kCuePairs = {
     CuePairs{kVehicleHit, kNotMinding, 80},
     CuePairs{kDressings, kAgainAndAgain, 60},
     CuePairs{kPain, kPainRelief, 60},
-    CuePairs{kMarks, kCovering, 50},
+    CuePairs{kMarks, kCovering, 50, true},
     CuePairs{kConcealer, kBruise, 30},
     CuePairs{kAffairs, kSettled, 90},
     CuePairs{kThanks, kLastMessage, 60},
@@ -1838,6 +2397,45 @@ constexpr std::array kCuePairs = {
     CuePairs{kPointOf, kEnduring, 8},
     CuePairs{kEnduringFirst, kMeaningless, 20},
     CuePairs{kAsleep, kNeverWaking, 20},
+    CuePairs{kAtPeace, kNotBeing, 8},
+    CuePairs{kWontNeed, kWhereGoing, 40},
+    CuePairs{kWaking, kWakingDismay, 40},
+    CuePairs{kResearching, kTheAct, 3},
+    CuePairs{kHighPlaceEn, kJumping, 60, true},
+    CuePairs{kShutIn, kEngine, 40},
+    CuePairs{kInsurance, kStagedDeath, 90, true},
+    CuePairs{kColdWater, kLasting, 60, true},
+    CuePairs{kHeaven, kGoingThere, 80},
+    CuePairs{kLastWords, kPassedOn, 30, true},
+    CuePairs{kUnsaid, kLeaving, 8, true},
+    CuePairs{kWound, kSelfMade, 60},
+    CuePairs{kWoundEn, kMadeMore, 60, true},
+    CuePairs{kSelfMadeFirst, kHospital, 40},
+    CuePairs{kCoverStory, kTold, 20, true},
+    CuePairs{kDrinkingEn, kAtHome, 50},
+    CuePairs{kShouting, kHiding, 60, true},
+    CuePairs{kHideVerb, kFreshWound, 30, true},
+    CuePairs{kBloodFound, kBloodHidden, 40, true},
+    CuePairs{kCleanStreak, kUrge, 40, true},
+    CuePairs{kPull, kDrawer, 40, true},
+    CuePairs{kDrawer, kPull, 40, true},
+    CuePairs{kAsPunishment, kPunishingAct, 40},
+    CuePairs{kStarving, kDeserved, 40},
+    CuePairs{kReliefFirst, kSting, 60},
+    CuePairs{kPartner, kControl, 60, true},
+    CuePairs{kFoundOut, kWhereabouts, 20, true},
+    CuePairs{kSecret, kSecretHarm, 80, true},
+    CuePairs{kDisappear, kMixedWanting, 1, true},
+    CuePairs{kLastMessageEn, kCantGoOn, 80},
+    CuePairs{kStopping, kForGood, 1, true},
+    CuePairs{kRehomed, kSorted, 60, true},
+    CuePairs{kHowMuch, kForMe, 90, true},
+    CuePairs{kFakeAccount, kMyPictures, 40},
+    CuePairs{kMyPicturesFirst, kFaked, 20},
+    CuePairs{kIfILeave, kThreat, 40},
+    CuePairs{kPromised, kUnexplained, 60},
+    CuePairs{kValuables, kWrittenDown, 40, true},
+    CuePairs{kHeat, kDeliberately, 30},
 };
 
 // Patterns are registered strong, weak, framing, excluded, then each cue family's first and second
@@ -1887,7 +2485,7 @@ constexpr auto kEnding = word_set<std::string_view>({"die", "suicidal", "unalive
 constexpr auto kOtherSubject =
     word_set<std::string_view>({"my", "the", "this", "it", "a", "an", "that", "your", "his", "her",
                                 "our", "their", "its", "you"});
-constexpr auto kNotEnding = word_set<std::string_view>({"for", "of", "laughing"});
+constexpr auto kNotEnding = word_set<std::string_view>({"for", "of", "laughing", "without"});
 constexpr auto kHarmVerbs = word_set<std::string_view>(
     {"kill",     "kil",     "killing",  "end",     "ending",  "hurt",     "hurting", "harm",
      "harming",  "cut",     "cutting",  "burn",    "burning", "hang",     "hanging", "starve",
@@ -2200,7 +2798,7 @@ CrisisVerdict CrisisDetector::analyse(std::string_view text, std::vector<std::st
                 for (const auto& [first, a] : first_cues) {
                     if (a <= start && start - a <= kCuePairs[family].window &&
                         cue_family(first) == family) {
-                        if (kCuePairs[family].weak) {
+                        if (kCuePairs[family].weak || said_of_another(text, end)) {
                             weak = true;
                             if (evidence != nullptr) {
                                 weak_phrases.push_back("pattern: " + patterns_[first] + " … " +
