@@ -50,7 +50,7 @@ FROZEN = {
     ),
     "crisis_dev4.jsonl": "b9532056f4c6aa61104b4141006fa2f024df6b562a2c6292d9b2ce2c64764251",
     "crisis_dev4_negatives.jsonl": (
-        "eeea85b6955d8afb8ae6ed33bc91ff09be6b2069e952caae7831f966c227f321"
+        "3db408566de8c7341b76c2414c2f77247c9093ea2f868d9e84a6faa415110d39"
     ),
 }
 # The third development set was written to stress indirect ideation and hard look-alikes: the
