@@ -518,7 +518,11 @@ void Model::extract(std::string_view normalized, std::span<const std::string> ke
     columns.resize(n);
     // Once fitted, a column's idf and weights share one row (rows_); while fitting, idf_.
     const std::size_t stride = rows_.empty() ? 1 : personas_.size() + 1;
-    const double* idf_of = rows_.empty() ? idf_.data() : rows_.data();
+    // With no fitted buckets (a loaded file may have none) every n-gram is unseen and reads
+    // idf_unseen_ as row 0, so the branch-free idf read below never leaves the array.
+    const double* idf_of = buckets_.empty() ? &idf_unseen_
+                           : rows_.empty()  ? idf_.data()
+                                            : rows_.data();
     for (std::size_t i = 0; i < std::min(ahead, n); ++i) {
         __builtin_prefetch(column_slot(counts[i].first));
     }
