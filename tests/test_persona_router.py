@@ -628,6 +628,61 @@ def test_version_1_files_still_load_with_the_version_1_features(
     assert old.to_bytes() == fitted.to_bytes()
 
 
+def _without_ngram_columns(v2: bytes) -> bytes:
+    """A file's model with its n-gram columns removed, leaving keywords, keys and biases: what
+    fit never writes, but a checksummed file can hold."""
+
+    def u32(at: int) -> int:
+        return int.from_bytes(v2[at : at + 4], "little")
+
+    def u64(at: int) -> int:
+        return int.from_bytes(v2[at : at + 8], "little")
+
+    personas = u32(12)
+    count = _analyzer_offset(v2) + 20
+    buckets = u64(count)
+    idf_unseen = count + 8 + 12 * buckets
+    at = idf_unseen + 8
+    tokens = u32(at)
+    at += 4
+    for _ in range(tokens):
+        at += 4 + u32(at)
+    at += 8 + 8 + 8 + 8  # embedding size, C, seed, temperature
+    at += 8 + 16 * u64(at)  # confidence map
+    weights = u64(at)
+    # Weights are feature-major with the n-gram columns first.
+    kept = at + 8 + 8 * buckets * personas
+    body = (
+        v2[:count]
+        + bytes(8)
+        + v2[idf_unseen:at]
+        + (weights - buckets * personas).to_bytes(8, "little")
+        + v2[kept:-8]
+    )
+    return _rechecksummed(body)
+
+
+def test_a_model_without_ngram_columns_routes_on_its_keywords(
+    fitted: persona.Router, tmp_path: Path
+) -> None:
+    path = tmp_path / "keywords_only.bin"
+    path.write_bytes(_without_ngram_columns(fitted.to_bytes()))
+    bare = persona.Router.load(path)
+    queries = ["python zxqv", "python wubb", "wubb zxqv python", "burnout zxqv"]
+    routed = bare.route_many(queries)
+    # No n-gram is known to it, so only keyword hits (and the biases) move its scores: queries
+    # that differ in other words route alike, and differ once their keywords do.
+    np.testing.assert_array_equal(routed.probabilities[0], routed.probabilities[1])
+    np.testing.assert_array_equal(routed.probabilities[0], routed.probabilities[2])
+    assert not np.array_equal(routed.probabilities[0], routed.probabilities[3])
+    assert np.all(np.isfinite(routed.probabilities))
+    np.testing.assert_allclose(routed.probabilities.sum(axis=1), 1.0)
+    assert [bare.route(q).persona for q in queries] == routed.persona_ids()
+    # The fitted model, which knows their n-grams, tells the first two apart.
+    full = fitted.route_many(queries)
+    assert not np.array_equal(full.probabilities[0], full.probabilities[1])
+
+
 def test_load_rejects_damaged_files(fitted: persona.Router, tmp_path: Path) -> None:
     good = fitted.to_bytes()
     path = tmp_path / "bad.bin"
