@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.metadata
 import os
-import platform
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -29,8 +26,8 @@ from growthbook.core import gbhash
 
 from lumengate import assign
 from lumengate._core import assign as native_assign
-from lumengate._native import available_cpus, resolve_threads
-from machine import cpu_model
+from lumengate._native import resolve_threads
+from machine import best_seconds, machine_lines, table
 
 MD5_SEED = "42"
 GROWTHBOOK_SEED = "exp"
@@ -50,15 +47,6 @@ def growthbook_peer(ids: Sequence[str]) -> list[float | None]:
 
 def unleash_peer(ids: Sequence[str]) -> list[int]:
     return [mmh3.hash(f"{UNLEASH_GROUP}:{u}", 0, signed=False) % 100 + 1 for u in ids]
-
-
-def best_seconds(run: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 @dataclass(frozen=True)
@@ -119,39 +107,11 @@ def check_floor(ids_with_suffix: npt.NDArray[np.str_]) -> None:
         raise AssertionError(f"md5 floor: EVP checksum {checksum} != hashlib checksum {expected}")
 
 
-def machine_lines() -> list[str]:
-    model = cpu_model()
-    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    versions = ", ".join(
-        f"{name} {importlib.metadata.version(name)}" for name in ("lumengate", "growthbook", "mmh3")
-    )
-    return [
-        f"- CPU: {model}",
-        f"- os.cpu_count(): {os.cpu_count()}; affinity: {affinity}; "
-        f"lumengate available CPUs: {available_cpus()}",
-        f"- load average (1 min) at start: {os.getloadavg()[0]:.2f}",
-        f"- Python {platform.python_version()} ({sys.implementation.name}), numpy {np.__version__}",
-        f"- {versions}",
-    ]
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=True)]
-        return f"| {' | '.join(padded)} |"
-
-    return [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [
-        line(row) for row in rows
-    ]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--markdown-out", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
-    machine = machine_lines()
+    machine = machine_lines(["growthbook", "mmh3"])
 
     n = int(os.environ.get("LUMENGATE_BENCH_N", "1000000"))
     if n < 1:

@@ -13,9 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import os
-import platform
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -27,7 +25,7 @@ import numpy.typing as npt
 from river import drift as _river_drift
 
 from lumengate import drift
-from machine import cpu_model
+from machine import best_seconds, machine_lines, table
 
 river_drift: Any = _river_drift  # River ships no type hints
 RIVER_SUBSET = 200_000
@@ -68,15 +66,6 @@ def ours_batch(make: Callable[[], Any], values: npt.NDArray[np.float64]) -> list
     return hits
 
 
-def best_seconds(run: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -91,36 +80,11 @@ CASES = (
 )
 
 
-def machine_lines() -> list[str]:
-    model = cpu_model()
-    versions = ", ".join(
-        f"{name} {importlib.metadata.version(name)}" for name in ("lumengate", "river")
-    )
-    return [
-        f"- CPU: {model}; os.cpu_count(): {os.cpu_count()}",
-        f"- load average (1 min) at start: {os.getloadavg()[0]:.2f}",
-        f"- Python {platform.python_version()} ({sys.implementation.name}), numpy {np.__version__}",
-        f"- {versions}",
-    ]
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=True)]
-        return f"| {' | '.join(padded)} |"
-
-    return [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [
-        line(row) for row in rows
-    ]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--markdown-out", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
-    machine = machine_lines()
+    machine = machine_lines(["river"])
 
     n = int(os.environ.get("LUMENGATE_BENCH_N", "1000000"))
     if n < 1:

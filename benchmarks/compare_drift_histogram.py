@@ -9,33 +9,19 @@ same statistic (rtol 1e-12), then reports nanoseconds per score (best of a few r
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
-import platform
-import time
 from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
-import scipy
 from scipy.stats import entropy
 
 from lumengate import drift
-from lumengate._native import available_cpus
-from machine import cpu_model
+from machine import best_seconds, machine_lines
 
 N = int(os.environ.get("LUMENGATE_BENCH_N", "10000000"))
 REPEATS = 5
 Floats = npt.NDArray[np.float64]
-
-
-def best_seconds(run: Callable[[], object], repeats: int = REPEATS) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def searchsorted_counts(x: Floats, edges: Floats) -> Floats:
@@ -54,23 +40,14 @@ def peer_kl(ref: Floats, cur: Floats, edges: Floats, counts: Callable[..., Float
     return float(entropy(q, p))
 
 
-def machine() -> list[str]:
-    cpu = cpu_model()
-    return [
-        f"- CPU: {cpu}",
-        f"- os.cpu_count(): {os.cpu_count()}; lumengate available CPUs: {available_cpus()}",
-        f"- load average (1 min) at start: {os.getloadavg()[0]:.2f}",
-        f"- Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
-        f"lumengate {importlib.metadata.version('lumengate')}",
-        f"- N = {N:,} scores per sample (reference and current each)",
-    ]
-
-
 def main() -> None:
     rng = np.random.default_rng(0)
     reference = rng.normal(size=N)
     current = rng.normal(0.1, 1.1, size=N)
-    lines = machine()
+    lines = [
+        *machine_lines(["scipy"]),
+        f"- N = {N:,} scores per sample (reference and current each)",
+    ]
     rows: list[list[str]] = []
     for bins in (10, 64):
         edges = drift.histogram_edges(reference[: min(N, 1_000_000)], bins)
@@ -92,7 +69,8 @@ def main() -> None:
             ours_s = best_seconds(
                 lambda e=edges, t=threads: drift.kl_divergence(
                     reference, current, bins=e, threads=t
-                )
+                ),
+                REPEATS,
             )
             per = 2 * N
             rows.append(
@@ -118,7 +96,7 @@ def main() -> None:
         )
 
     peer_s = best_seconds(peer_state, 2)
-    ours_s = best_seconds(lambda: drift.HistogramState.from_scores(reference, edges))
+    ours_s = best_seconds(lambda: drift.HistogramState.from_scores(reference, edges), REPEATS)
     rows.append(
         [
             "HistogramState.from_scores (exact moments)",

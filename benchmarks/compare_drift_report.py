@@ -18,8 +18,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +25,7 @@ import pandas as pd
 
 from lumengate import drift
 from lumengate._native import available_cpus
-from machine import cpu_model
+from machine import best_seconds, cpu_model
 
 REPEATS = 3
 NUMERIC = 10
@@ -59,15 +57,6 @@ for metric in snapshot.dict()["metrics"]:
 print(json.dumps({"seconds": best, "version": evidently.__version__,
                   "pandas": pd.__version__, "drifted": drifted}))
 """
-
-
-def best_seconds(run: Callable[[], object], repeats: int = REPEATS) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def frames(rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -105,7 +94,7 @@ def main() -> int:
     rows = int(os.environ.get("LUMENGATE_BENCH_N", "100000"))
     reference, current = frames(rows)
     ours = drift.report(reference, current)
-    ours_seconds = best_seconds(lambda: drift.report(reference, current))
+    ours_seconds = best_seconds(lambda: drift.report(reference, current), REPEATS)
 
     print("# Drift report: lumengate vs Evidently's default data drift report")
     print(f"- CPU: {cpu_model()}; lumengate CPUs: {available_cpus()}")

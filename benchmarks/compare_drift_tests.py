@@ -9,11 +9,7 @@ few runs of the public call and ``scipy / ours``.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import os
-import platform
-import sys
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,23 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy
 from scipy import stats as scipy_stats
 
 from lumengate import drift
-from lumengate._native import available_cpus, resolve_threads
-from machine import cpu_model
+from lumengate._native import resolve_threads
+from machine import best_seconds, machine_lines, table
 
 REPEATS = 5
-
-
-def best_seconds(run: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def quiet(call: Callable[[], Any]) -> Any:
@@ -65,32 +51,6 @@ def check(case: Case) -> None:
             raise AssertionError(f"{case.name}: value {index} differs: ours {a!r}, scipy {b!r}")
 
 
-def machine_lines() -> list[str]:
-    model = cpu_model()
-    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return [
-        f"- CPU: {model}",
-        f"- os.cpu_count(): {os.cpu_count()}; affinity: {affinity}; "
-        f"lumengate available CPUs: {available_cpus()}, threads used: {resolve_threads(None)}",
-        f"- load average (1 min) at start: {os.getloadavg()[0]:.2f}",
-        f"- Python {platform.python_version()} ({sys.implementation.name}), "
-        f"numpy {np.__version__}, scipy {scipy.__version__}, "
-        f"lumengate {importlib.metadata.version('lumengate')}",
-    ]
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=True)]
-        return f"| {' | '.join(padded)} |"
-
-    return [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [
-        line(row) for row in rows
-    ]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--markdown-out", type=Path, help="also write the report to this file")
@@ -98,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     n = int(os.environ.get("LUMENGATE_BENCH_N", "1000000"))
     if n < 2:
         parser.error(f"LUMENGATE_BENCH_N must be >= 2, got {n}")
-    machine = machine_lines()
+    machine = [*machine_lines(["scipy"]), f"- threads used: {resolve_threads(None)}"]
     rng = np.random.default_rng(42)
     a = rng.normal(size=n)
     b = rng.normal(0.002, 1.0, size=n)

@@ -9,23 +9,19 @@ split; the timings route the test queries (batch, and one at a time from Python)
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
-import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import sklearn
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from lumengate import persona
-from lumengate._native import available_cpus
 from lumengate._persona_router import _evaluate
-from machine import cpu_model
+from machine import best_seconds, machine_lines
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "persona_queries"
 REPEATS = 5
@@ -57,15 +53,6 @@ def peer_pipeline() -> Pipeline:
     )
 
 
-def best_seconds(run: Callable[[], object], repeats: int = REPEATS) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def latencies_us(
     route: Callable[[str], object], texts: list[str], rounds: int, clock: Callable[[], int]
 ) -> np.ndarray:
@@ -76,17 +63,6 @@ def latencies_us(
             route(text)
             out.append(clock() - start)
     return np.asarray(out) / 1e3
-
-
-def machine() -> list[str]:
-    cpu = cpu_model()
-    return [
-        f"- CPU: {cpu}",
-        f"- os.cpu_count(): {os.cpu_count()}; lumengate available CPUs: {available_cpus()}",
-        f"- load average (1 min) at start: {os.getloadavg()[0]:.2f}",
-        f"- Python {platform.python_version()}, numpy {np.__version__}, scikit-learn "
-        f"{sklearn.__version__}, lumengate {importlib.metadata.version('lumengate')}",
-    ]
 
 
 def main() -> None:
@@ -103,10 +79,10 @@ def main() -> None:
 
     n = len(test_x)
     short = [t for t in test_x if len(t.encode()) <= 512]
-    ours_1 = best_seconds(lambda: router.route_many(test_x, threads=1))
-    ours_2 = best_seconds(lambda: router.route_many(test_x, threads=2))
-    ours_loop = best_seconds(lambda: [router.route(t) for t in test_x])
-    peer_batch = best_seconds(lambda: peer.predict_proba(test_x))
+    ours_1 = best_seconds(lambda: router.route_many(test_x, threads=1), REPEATS)
+    ours_2 = best_seconds(lambda: router.route_many(test_x, threads=2), REPEATS)
+    ours_loop = best_seconds(lambda: [router.route(t) for t in test_x], REPEATS)
+    peer_batch = best_seconds(lambda: peer.predict_proba(test_x), REPEATS)
     peer_loop = best_seconds(lambda: [peer.predict_proba([t]) for t in test_x[:100]], 1) * n / 100
     # Let OpenBLAS's and oneTBB's worker threads, busy-waiting after the batch runs above, go
     # to sleep: on two cores they would otherwise share the CPU with the calls being timed.
@@ -121,7 +97,7 @@ def main() -> None:
     peer_lat = latencies_us(lambda t: peer.predict_proba([t]), short[:100], 1, wall)
     load_after = os.getloadavg()[0]
 
-    print("\n".join(machine()))
+    print("\n".join(machine_lines(["scikit-learn"])))
     print(f"- {n} test queries (frozen split), {len(train_x)} train queries")
     print()
     print("| router | accuracy (test) | 95 % CI | macro-F1 | ECE | Brier |")

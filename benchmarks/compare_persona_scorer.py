@@ -11,9 +11,7 @@ the same ids and scores (rtol 1e-5).
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
-import platform
 import time
 from collections.abc import Callable
 
@@ -21,8 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lumengate import persona
-from lumengate._native import available_cpus
-from machine import cpu_model
+from machine import machine_lines
 
 N = int(os.environ.get("LUMENGATE_BENCH_N", "1000000"))
 DIM = 64
@@ -49,18 +46,6 @@ def percentiles(run: Callable[[int], object]) -> tuple[float, float, float]:
         float(np.percentile(times, 99)),
         float(np.percentile(cpu, 50)),
     )
-
-
-def machine() -> list[str]:
-    cpu = cpu_model()
-    return [
-        f"- CPU: {cpu}",
-        f"- os.cpu_count(): {os.cpu_count()}; lumengate available CPUs: {available_cpus()}",
-        f"- load average (1 min) at start: {START_LOAD:.2f}, at end: {os.getloadavg()[0]:.2f}",
-        f"- Python {platform.python_version()}, numpy {np.__version__}, "
-        f"lumengate {importlib.metadata.version('lumengate')}",
-        f"- N = {N:,} items × {DIM} float32, top-{K}, {QUERIES} queries",
-    ]
 
 
 def main() -> None:
@@ -122,7 +107,9 @@ def main() -> None:
             "",
         ]
     )
-    print("\n".join(machine()))
+    print("\n".join(machine_lines([], START_LOAD)))
+    print(f"- load average (1 min) at end: {os.getloadavg()[0]:.2f}")
+    print(f"- N = {N:,} items × {DIM} float32, top-{K}, {QUERIES} queries")
     print()
     header = [
         "case",
