@@ -273,6 +273,7 @@ def _str_tuple(value: object, field: str) -> tuple[str, ...]:
     for index, item in enumerate(items):
         if not isinstance(item, str):
             raise invalid(f"{field}[{index}]", f"must be a string, got {type(item).__name__}")
+        _text_argument(item, f"{field}[{index}]")
     return items
 
 
@@ -290,6 +291,8 @@ def _pairs(value: object, field: str) -> list[tuple[str, str, float]]:
             or not isinstance(item[2], (int, float))
         ):
             raise invalid(f"{field}[{index}]", f"must be (a, b, similarity), got {item!r}")
+        _text_argument(item[0], f"{field}[{index}][0]")
+        _text_argument(item[1], f"{field}[{index}][1]")
         out.append((item[0], item[1], float(item[2])))
     return out
 
@@ -532,8 +535,10 @@ def parse_resonance_key(
     The intent is everything after the second ``-``; ``-``, ``_`` and blanks between its words
     become ``_``. Text is NFC-normalised and case-folded and each part trimmed. Strict mode
     raises :class:`lumengate.errors.ParseError` (a ValueError) naming the first bad part and
-    listing every problem with the allowed values; lenient mode maps synonyms and values within
-    edit distance 2 (smallest distance, then vocabulary order) and records each mapping::
+    listing every problem with the allowed values; lenient mode maps synonyms and near misses
+    (values or synonyms within edit distance 2 that change at most half of the shorter word, so
+    ``clam`` is calm but ``f`` is not fast; smallest distance, then vocabulary order) and
+    records each mapping::
 
         >>> from lumengate.persona import parse_resonance_key
         >>> key = parse_resonance_key("Calm-slow-career-planning")

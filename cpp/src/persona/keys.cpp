@@ -113,7 +113,9 @@ struct Resolved {
 
 // The lenient reading of a normalised part: itself, a synonym, or the nearest value or
 // synonym within edit distance 2 (smallest distance, then values in vocabulary order, then
-// synonyms in the order given).
+// synonyms in the order given). A near miss keeps at least half of both words: with d edits,
+// 2d is at most the shorter length in code points, so "clam" is calm but "f" is not fast and a
+// two-letter word is not a two-syllable Korean synonym (every pair of those is 2 edits apart).
 Resolved resolve(Part part, const std::string& normalized, const Vocabulary& vocabulary) {
     const auto& values = vocabulary.values(part);
     if (std::find(values.begin(), values.end(), normalized) != values.end()) {
@@ -126,7 +128,9 @@ Resolved resolve(Part part, const std::string& normalized, const Vocabulary& voc
     std::size_t best = 3;
     std::optional<std::string> best_value;
     const auto consider = [&](const std::string& candidate, const std::string& value) {
-        const std::size_t distance = edit_distance(given, decode(candidate, part_name(part)));
+        const std::u32string word = decode(candidate, part_name(part));
+        const std::size_t distance = edit_distance(given, word);
+        if (2 * distance > std::min(given.size(), word.size())) return;
         if (distance < best) {
             best = distance;
             best_value = value;
