@@ -980,3 +980,231 @@ def test_resonance_key_features_are_learnt_when_given(data: tuple) -> None:
     # Text keys are parsed leniently: "writ" is within edit distance 2 of "write".
     assert router.route(neutral, "calm-slow-debug").persona == "elro"
     assert router.route(neutral, "Calm-fast-writ").persona == "nana"
+
+
+# One model per call while another thread swaps ---------------------------------------------
+
+
+class _SwapsAfterFirstRead:
+    """A native router that another thread swaps to ``other``'s model right after the first
+    call that reads a model (route_many or snapshot): the worst moment for a caller that reads
+    the persona ids or maps labels separately from routing."""
+
+    def __init__(self, core: object, other: persona.Router) -> None:
+        self._core = core
+        self._other = other
+        self.swapped = False
+
+    def __getattr__(self, name: str) -> object:
+        attr = getattr(self._core, name)
+        if name not in ("route_many", "snapshot"):
+            return attr
+
+        def call(*args: object, **kwargs: object) -> object:
+            out = attr(*args, **kwargs)
+            if not self.swapped:
+                self._core.swap_from(self._other._core)  # type: ignore[attr-defined]
+                self.swapped = True
+            return out
+
+        return call
+
+
+@pytest.fixture(scope="module")
+def two_persona_router(data: tuple) -> persona.Router:
+    train_x, train_y, _, _ = data
+    keep = [i for i, y in enumerate(train_y) if y in ("elro", "riri")]
+    return persona.Router([PERSONAS[1], PERSONAS[2]]).fit(
+        [train_x[i] for i in keep], [train_y[i] for i in keep]
+    )
+
+
+def test_route_many_labels_its_arrays_with_the_model_that_routed(
+    fitted: persona.Router, two_persona_router: persona.Router, data: tuple
+) -> None:
+    _, _, test_x, _ = data
+    expected = fitted.route_many(test_x)
+    router = persona.Router._wrap(fitted._core.snapshot())
+    spy = _SwapsAfterFirstRead(router._core, two_persona_router)
+    router._core = spy
+    batch = router.route_many(test_x)
+    assert spy.swapped and router.personas == ("elro", "riri")
+    assert batch.personas == tuple(IDS)
+    np.testing.assert_array_equal(batch.probabilities, expected.probabilities)
+    assert batch.persona_ids() == expected.persona_ids()
+
+
+def test_evaluate_scores_against_the_model_it_routed_with(
+    fitted: persona.Router, two_persona_router: persona.Router, data: tuple
+) -> None:
+    _, _, test_x, test_y = data
+    expected = fitted.evaluate(test_x, test_y)
+    router = persona.Router._wrap(fitted._core.snapshot())
+    spy = _SwapsAfterFirstRead(router._core, two_persona_router)
+    router._core = spy
+    ev = router.evaluate(test_x, test_y)
+    assert spy.swapped and router.personas == ("elro", "riri")
+    assert ev.personas == tuple(IDS)
+    assert ev.accuracy == expected.accuracy
+    np.testing.assert_array_equal(ev.confusion, expected.confusion)
+
+
+def test_set_abstain_and_its_properties_read_one_model(
+    fitted: persona.Router, two_persona_router: persona.Router
+) -> None:
+    router = persona.Router._wrap(fitted._core.snapshot())
+    spy = _SwapsAfterFirstRead(router._core, two_persona_router)
+    router._core = spy
+    # The thresholds name the personas of the model they were resolved against.
+    router.set_abstain({"lua": 0.9}, default_persona="nana")
+    assert spy.swapped
+    assert router.personas == tuple(IDS)
+    assert router.thresholds == {"lua": 0.9} and router.default_persona == "nana"
+
+
+def test_route_many_never_mixes_models_while_another_thread_swaps(
+    fitted: persona.Router, two_persona_router: persona.Router, data: tuple
+) -> None:
+    _, _, test_x, _ = data
+    live = persona.Router._wrap(fitted._core.snapshot())
+    stop = threading.Event()
+
+    def swapper() -> None:
+        while not stop.is_set():
+            live.swap_from(two_persona_router)
+            live.swap_from(fitted)
+
+    thread = threading.Thread(target=swapper)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 1.0
+        calls = 0
+        while time.monotonic() < deadline:
+            batch = live.route_many(test_x[:3])
+            calls += 1
+            assert batch.probabilities.shape == (3, len(batch.personas))
+            assert set(batch.persona_ids()) <= set(batch.personas)
+    finally:
+        stop.set()
+        thread.join()
+    assert calls > 0
+
+
+# Bad arguments are named -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def embedding_router(data: tuple) -> persona.Router:
+    train_x, train_y, _, _ = data
+    emb = np.eye(4, dtype=np.float32)[[IDS.index(y) for y in train_y]]
+    return persona.Router(PERSONAS).fit(train_x, train_y, embeddings=emb)
+
+
+@pytest.mark.parametrize(
+    "vector",
+    [
+        np.array([np.nan, 0, 0, 0], dtype=np.float32),
+        np.array([0, np.inf, 0, 0], dtype=np.float32),
+        np.array([1e300, 0, 0, 0]),  # beyond float32's range
+    ],
+    ids=["nan", "inf", "overflows-float32"],
+)
+def test_route_rejects_an_embedding_that_is_not_finite(
+    embedding_router: persona.Router, vector: np.ndarray
+) -> None:
+    with pytest.raises(InvalidArgument, match="embedding: must be finite"):
+        embedding_router.route("hello there", embedding=vector)
+    with pytest.raises(InvalidArgument, match="embeddings: must be finite"):
+        embedding_router.route_many(["hello there"], embeddings=vector[None, :])
+
+
+def test_embeddings_must_be_real_numbers(embedding_router: persona.Router) -> None:
+    with pytest.raises(InvalidArgument, match="embedding: must hold real numbers"):
+        embedding_router.route("hello", embedding=np.ones(4, dtype=np.complex64))
+    with pytest.raises(InvalidArgument, match="embeddings: must hold real numbers"):
+        embedding_router.route_many(["hello"], embeddings=[["a", "b", "c", "d"]])
+    with pytest.raises(InvalidArgument, match="embeddings: must be an array of real numbers"):
+        embedding_router.route_many(["a", "b"], embeddings=[[1.0, 2.0, 3.0, 4.0], [1.0]])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda r: r.route("KeyError \ud800"),
+        lambda r: persona.crisis_phrases("kill myself \ud800"),
+        lambda r: persona.Router([FakePersona("lua", ("calm\ud800",), ()), PERSONAS[1]]),
+        lambda r: persona.Vocabulary(["a\ud800"], ["slow"], ["learn"]),
+    ],
+    ids=["route", "crisis_phrases", "persona-keyword", "vocabulary"],
+)
+def test_lone_surrogates_are_rejected_as_invalid_text(fitted: persona.Router, call: object) -> None:
+    with pytest.raises(InvalidArgument, match="surrogate"):
+        call(fitted)  # type: ignore[operator]
+
+
+def test_keywords_must_be_a_list_not_one_string() -> None:
+    with pytest.raises(InvalidArgument, match=r"lua\.keywords_en: must be a list of strings"):
+        persona.Router([FakePersona("lua", "python", ()), PERSONAS[1]])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"calibration_folds": -1}, "calibration_folds"),
+        ({"calibration_folds": 2.5}, "calibration_folds"),
+        ({"calibration_folds": True}, "calibration_folds"),
+        ({"calibration_folds": 10_000}, "calibration_folds"),
+        ({"seed": 2**64}, "seed"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_bad_fit_options_name_the_field(data: tuple, kwargs: dict, field: str) -> None:
+    train_x, train_y, _, _ = data
+    with pytest.raises(InvalidArgument, match=rf"^{field}: must be a whole number in \["):
+        persona.Router(PERSONAS).fit(train_x, train_y, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"resamples": 0}, "resamples"),
+        ({"resamples": -1}, "resamples"),
+        ({"resamples": 1.5}, "resamples"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_bad_evaluate_options_name_the_field(
+    fitted: persona.Router, data: tuple, kwargs: dict, field: str
+) -> None:
+    _, _, test_x, test_y = data
+    with pytest.raises(InvalidArgument, match=rf"^{field}: must be a whole number in \["):
+        fitted.evaluate(test_x, test_y, **kwargs)
+
+
+def test_more_threads_than_any_machine_has_means_all_of_them(
+    fitted: persona.Router, data: tuple
+) -> None:
+    _, _, test_x, _ = data
+    np.testing.assert_array_equal(
+        fitted.route_many(test_x, threads=2**64).probabilities,
+        fitted.route_many(test_x, threads=1).probabilities,
+    )
+
+
+def test_max_query_bytes_is_bounded() -> None:
+    with pytest.raises(InvalidArgument, match=r"max_query_bytes: must be in \[1, 1073741824\]"):
+        persona.Router(PERSONAS, max_query_bytes=2**64)
+
+
+def test_evaluate_routes_with_the_resonance_keys_it_is_given(data: tuple) -> None:
+    train_x, train_y, test_x, test_y = data
+    intents = {"lua": "comfort", "elro": "debug", "riri": "plan", "nana": "write"}
+    router = persona.Router(PERSONAS).fit(
+        train_x, train_y, resonance_keys=[Key("calm", None, intents[y]) for y in train_y]
+    )
+    keys = [Key("calm", None, intents[y]) for y in test_y]
+    routed = router.route_many(test_x, keys).persona_ids()
+    ev = router.evaluate(test_x, test_y, resonance_keys=keys)
+    assert ev.accuracy == np.mean([p == y for p, y in zip(routed, test_y, strict=True)])
+    # The keys carry the label, so scoring with them is sharper than scoring without.
+    assert ev.brier < router.evaluate(test_x, test_y).brier

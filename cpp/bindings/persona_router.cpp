@@ -20,8 +20,30 @@ using namespace lumengate::persona;
 using Floats = py::array_t<float, py::array::c_style | py::array::forcecast>;
 using Labels = py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>;
 
-// UTF-8 views of str (the interpreter caches the encoding in the object) or bytes; `keep`
-// holds the objects so the views stay valid after the GIL is released.
+// The UTF-8 view of one str (the interpreter caches the encoding in the object) or bytes
+// object; valid while the object lives.
+std::string_view text_view(const py::handle& item, const std::string& field) {
+    if (PyUnicode_Check(item.ptr())) {
+        Py_ssize_t size = 0;
+        const char* data = PyUnicode_AsUTF8AndSize(item.ptr(), &size);
+        if (data == nullptr) {
+            PyErr_Clear();
+            throw InvalidArgument(field, "is not valid UTF-8 (it contains lone surrogates)");
+        }
+        return {data, static_cast<std::size_t>(size)};
+    }
+    if (PyBytes_Check(item.ptr())) {
+        char* data = nullptr;
+        Py_ssize_t size = 0;
+        PyBytes_AsStringAndSize(item.ptr(), &data, &size);
+        return {data, static_cast<std::size_t>(size)};
+    }
+    throw InvalidArgument(field, "must be str or bytes, got " +
+                                     std::string(py::str(py::type::of(item).attr("__name__"))));
+}
+
+// Views of a sequence of str or bytes; `keep` holds the objects so the views stay valid after
+// the GIL is released.
 std::vector<std::string_view> text_views(const py::sequence& items, std::vector<py::object>& keep,
                                          const std::string& field) {
     std::vector<std::string_view> out;
@@ -29,28 +51,16 @@ std::vector<std::string_view> text_views(const py::sequence& items, std::vector<
     keep.reserve(items.size());
     for (std::size_t i = 0; i < items.size(); ++i) {
         py::object item = items[i];
-        const std::string name = field + "[" + std::to_string(i) + "]";
-        if (PyUnicode_Check(item.ptr())) {
-            Py_ssize_t size = 0;
-            const char* data = PyUnicode_AsUTF8AndSize(item.ptr(), &size);
-            if (data == nullptr) {
-                PyErr_Clear();
-                throw InvalidArgument(name, "is not valid UTF-8 (it contains lone surrogates)");
-            }
-            out.emplace_back(data, static_cast<std::size_t>(size));
-        } else if (PyBytes_Check(item.ptr())) {
-            char* data = nullptr;
-            Py_ssize_t size = 0;
-            PyBytes_AsStringAndSize(item.ptr(), &data, &size);
-            out.emplace_back(data, static_cast<std::size_t>(size));
-        } else {
-            throw InvalidArgument(name,
-                                  "must be str or bytes, got " +
-                                      std::string(py::str(py::type::of(item).attr("__name__"))));
-        }
+        out.push_back(text_view(item, field + "[" + std::to_string(i) + "]"));
         keep.push_back(std::move(item));
     }
     return out;
+}
+
+std::vector<std::string> persona_ids(const Model& model) {
+    std::vector<std::string> ids;
+    for (const auto& p : model.persona_specs()) ids.push_back(p.id);
+    return ids;
 }
 
 struct Inputs {
@@ -246,8 +256,9 @@ void register_persona_router(py::module_& m) {
             "Per-persona confidence thresholds (empty: never abstain) and the fallback persona.")
         .def(
             "route",
-            [](const Router& self, std::string_view text, const std::vector<std::string>& key,
+            [](const Router& self, const py::object& query, const std::vector<std::string>& key,
                const py::object& embedding) {
+                const std::string_view text = text_view(query, "query");
                 std::optional<Floats> e;
                 std::span<const float> view;
                 if (!embedding.is_none()) {
@@ -276,7 +287,7 @@ void register_persona_router(py::module_& m) {
                 return py::make_tuple(std::move(persona), r.confidence, r.margin, r.abstained,
                                       r.crisis, std::move(outcome));
             },
-            "text"_a, "key"_a = std::vector<std::string>{}, "embedding"_a = py::none(),
+            "query"_a, "key"_a = std::vector<std::string>{}, "embedding"_a = py::none(),
             "Route one query: (persona id, confidence, margin, abstained, crisis, outcome); the "
             "outcome gives the scores and the evidence on request.")
         .def(
@@ -295,13 +306,15 @@ void register_persona_router(py::module_& m) {
                 const auto n = static_cast<py::ssize_t>(in.q.texts.size());
                 auto probabilities = to_numpy(b.probabilities);
                 probabilities.resize({n, static_cast<py::ssize_t>(model->personas())});
-                return py::make_tuple(to_numpy(b.persona), to_numpy(b.confidence), probabilities,
+                // The ids come from the snapshot that routed, as in route().
+                return py::make_tuple(persona_ids(*model), to_numpy(b.persona),
+                                      to_numpy(b.confidence), probabilities,
                                       to_numpy(b.crisis).attr("astype")("bool"),
                                       to_numpy(b.abstained).attr("astype")("bool"));
             },
             "queries"_a, "keys"_a = py::none(), "embeddings"_a = py::none(), "threads"_a = 0,
-            "Route many queries on all cores: (persona, confidence, probabilities, crisis, "
-            "abstained) arrays.")
+            "Route many queries on all cores: (persona ids, persona, confidence, probabilities, "
+            "crisis, abstained), the ids those of the model that routed them.")
         .def(
             "logits",
             [](const Router& self, const py::sequence& queries, const py::object& keys,
@@ -368,6 +381,10 @@ void register_persona_router(py::module_& m) {
         .def(
             "swap_from", [](Router& self, const Router& other) { self.swap(other.model()); },
             "other"_a, "Share `other`'s current model, atomically.")
+        .def(
+            "snapshot", [](const Router& self) { return std::make_unique<Router>(self.model()); },
+            "A router holding this one's current model: reads through it see one model even "
+            "while this router is swapped.")
         .def_static(
             "from_bytes",
             [](std::string_view data) {
@@ -382,12 +399,7 @@ void register_persona_router(py::module_& m) {
             "data"_a, "A router whose model is read from bytes.")
         .def_property_readonly("fitted", [](const Router& r) { return r.model()->fitted(); })
         .def_property_readonly("persona_ids",
-                               [](const Router& r) {
-                                   std::vector<std::string> ids;
-                                   for (const auto& p : r.model()->persona_specs())
-                                       ids.push_back(p.id);
-                                   return ids;
-                               })
+                               [](const Router& r) { return persona_ids(*r.model()); })
         .def_property_readonly("keywords",
                                [](const Router& r) {
                                    std::vector<std::vector<std::string>> out;
@@ -436,9 +448,9 @@ void register_persona_router(py::module_& m) {
         "The text the router sees: validated, NFC-normalised and case-folded.");
     m.def(
         "crisis_phrases",
-        [](std::string_view text) {
+        [](const py::object& text) {
             return CrisisDetector::instance().matches(
-                normalize_query(text, default_max_query_bytes * 1024, "text"));
+                normalize_query(text_view(text, "text"), default_max_query_bytes * 1024, "text"));
         },
         "text"_a, "The built-in crisis phrases found in text (empty: none).");
     m.def(

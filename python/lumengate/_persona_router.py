@@ -41,7 +41,7 @@ import numpy.typing as npt
 
 from lumengate import _persona_embed
 from lumengate._native import core
-from lumengate._persona_keys import parse_resonance_key
+from lumengate._persona_keys import _str_tuple, _text_argument, parse_resonance_key
 from lumengate.errors import invalid
 
 if TYPE_CHECKING:
@@ -64,6 +64,8 @@ __all__ = [
 _native = core.persona
 _DEFAULT_MODEL = "router_default.bin"
 _CALIBRATION_METHODS = ("temperature", "isotonic")
+# The largest query a router may be configured to accept (1 GiB).
+_MAX_QUERY_BYTES = 1 << 30
 _SAFE_RESPONSE = str(_native.safe_response())
 
 
@@ -399,20 +401,60 @@ def _texts(queries: object, name: str = "queries") -> list[Any]:
         raise invalid(name, f"must be a sequence of str, got {type(queries).__name__}") from None
 
 
+def _float32(values: object, field: str) -> npt.NDArray[np.float32]:
+    """``values`` as a C-contiguous float32 array: real numbers only, finite after the cast."""
+    try:
+        array = np.asarray(values)
+    except ValueError as error:
+        raise invalid(field, f"must be an array of real numbers ({error})") from None
+    if array.dtype.kind not in "biuf":
+        raise invalid(field, f"must hold real numbers, got dtype {array.dtype}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = np.ascontiguousarray(array, dtype=np.float32)
+    if not np.all(np.isfinite(converted)):
+        raise invalid(field, "must be finite (no NaN or inf, and within float32's range)")
+    return converted
+
+
 def _embeddings(embeddings: object, n: int) -> npt.NDArray[np.float32] | None:
     if embeddings is None:
         return None
-    array = np.ascontiguousarray(embeddings, dtype=np.float32)
+    array = _float32(embeddings, "embeddings")
     if array.ndim != 2 or array.shape[0] != n:
         raise invalid("embeddings", f"must have shape [{n}, d], got {list(array.shape)}")
-    if not np.all(np.isfinite(array)):
-        raise invalid("embeddings", "must be finite")
     return array
 
 
+# Thread counts above this are clamped: no machine has more, and the core takes a size_t.
+_MAX_THREADS = 1 << 16
+
+
+def _threads(threads: int | None) -> int:
+    """The core's thread argument: 0 means every available CPU."""
+    if threads is None:
+        return 0
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise invalid("threads", f"must be a whole number >= 1 or None, got {threads!r}")
+    return min(threads, _MAX_THREADS)
+
+
+def _whole(value: object, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise invalid(field, f"must be a whole number in [{low}, {high}], got {value!r}")
+    return value
+
+
+def _keywords(persona: object, field: str) -> list[str]:
+    """A persona's keywords: a list of strings (a single string is an error, not its letters)."""
+    return list(_str_tuple(getattr(persona, field), f"{getattr(persona, 'id', '?')}.{field}"))
+
+
 class Router:
-    """Routes queries to personas; thread-safe (a fitted model is immutable and swapped in
-    atomically, so concurrent ``route`` calls see the old or the new model, never a mix)."""
+    """Routes queries to personas; thread-safe. A fitted model is immutable and swapped in
+    atomically, so every call (``route``, ``route_many``, ``evaluate``, the properties) reads
+    one model, the old or the new, never a mix. Calls that change the model (``fit``,
+    ``calibrate``, ``set_abstain``, ``swap_from``) each build the new model from one snapshot
+    and swap it in whole; of two concurrent changes, the later swap wins."""
 
     def __init__(
         self,
@@ -426,12 +468,15 @@ class Router:
             from lumengate._persona_keys import builtin_personas
 
             personas = builtin_personas()
-        ids = [p.id for p in personas]
-        keywords = [[*p.keywords_en, *p.keywords_ko] for p in personas]
+        ids = [_text_argument(p.id, "personas[].id") for p in personas]
+        keywords = [[*_keywords(p, "keywords_en"), *_keywords(p, "keywords_ko")] for p in personas]
         if isinstance(max_query_bytes, bool) or not isinstance(max_query_bytes, int):
             raise invalid("max_query_bytes", f"must be a whole number, got {max_query_bytes!r}")
-        if max_query_bytes < 1:
-            raise invalid("max_query_bytes", f"must be at least 1, got {max_query_bytes}")
+        if not 1 <= max_query_bytes <= _MAX_QUERY_BYTES:
+            raise invalid(
+                "max_query_bytes",
+                f"must be in [1, {_MAX_QUERY_BYTES}], got {max_query_bytes}",
+            )
         self._core = _native.Router(ids, keywords, max_query_bytes)
         self.set_abstain(thresholds, default_persona)
 
@@ -440,6 +485,10 @@ class Router:
         router = cls.__new__(cls)
         router._core = native
         return router
+
+    def _snapshot(self) -> Router:
+        """A router on this one's current model, unaffected by later swaps of this one."""
+        return Router._wrap(self._core.snapshot())
 
     # Loading and saving ------------------------------------------------------------------
 
@@ -530,21 +579,24 @@ class Router:
 
     @property
     def default_persona(self) -> str:
-        return self.personas[self._core.default_persona]
+        model = self._core.snapshot()
+        return str(model.persona_ids[model.default_persona])
 
     @property
     def thresholds(self) -> dict[str, float]:
-        values = self._core.thresholds
+        model = self._core.snapshot()
+        values = model.thresholds
         if not values:
             return {}
-        return {p: t for p, t in zip(self.personas, values, strict=True) if t > 0}
+        return {p: t for p, t in zip(model.persona_ids, values, strict=True) if t > 0}
 
     def set_abstain(
         self, thresholds: Mapping[str, float] | None = None, default_persona: str | None = None
     ) -> None:
         """Abstain to ``default_persona`` (``riri`` when present) when the top persona's
         probability is below its threshold; ``None`` or missing personas never abstain."""
-        ids = self.personas
+        model = self._snapshot()
+        ids = model.personas
         if default_persona is None:
             default_persona = "riri" if "riri" in ids else ids[0]
         if default_persona not in ids:
@@ -557,7 +609,8 @@ class Router:
             if not (0.0 <= number <= 1.0):
                 raise invalid(f"thresholds[{name}]", f"must be in [0, 1], got {value!r}")
             values[ids.index(name)] = number
-        self._core.set_abstain(values if thresholds else [], ids.index(default_persona))
+        model._core.set_abstain(values if thresholds else [], ids.index(default_persona))
+        self._core.swap_from(model._core)
 
     # Fitting -----------------------------------------------------------------------------
 
@@ -610,9 +663,10 @@ class Router:
         :meth:`calibrate`). ``embedder`` (a :class:`GeminiEmbedder` on a blocking client)
         fetches the embeddings of ``queries`` instead of ``embeddings``. Returns ``self``."""
         texts = _texts(queries)
-        y = self._labels(labels, len(texts))
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise invalid("seed", f"must be a whole number >= 0, got {seed!r}")
+        model = self._snapshot()
+        y = model._labels(labels, len(texts))
+        _whole(seed, "seed", 0, 2**64 - 1)
+        _whole(calibration_folds, "calibration_folds", 0, max(len(texts), 1))
         if (
             not isinstance(char_ngrams, tuple)
             or len(char_ngrams) != 2
@@ -631,10 +685,10 @@ class Router:
                 f"{calibration!r} is not supported; allowed: {list(_CALIBRATION_METHODS)}",
             )
         embeddings = _persona_embed.fetch(embedder, embeddings, texts, None)
-        self._core.fit(
+        model._core.fit(
             texts,
             y,
-            self._keys(resonance_keys, len(texts)),
+            model._keys(resonance_keys, len(texts)),
             _embeddings(embeddings, len(texts)),
             C=float(C),
             seed=seed,
@@ -644,6 +698,7 @@ class Router:
             lexicon_weight=float(lexicon_weight),
             calibration=calibration,
         )
+        self._core.swap_from(model._core)
         return self
 
     def calibrate(
@@ -667,17 +722,20 @@ class Router:
                 "method", f"{method!r} is not supported; allowed: {list(_CALIBRATION_METHODS)}"
             )
         texts = _texts(queries)
-        y = self._labels(labels, len(texts))
-        embeddings = _persona_embed.fetch(embedder, embeddings, texts, self._expected_dim())
-        return float(
-            self._core.calibrate(
+        model = self._snapshot()
+        y = model._labels(labels, len(texts))
+        embeddings = _persona_embed.fetch(embedder, embeddings, texts, model._expected_dim())
+        temperature = float(
+            model._core.calibrate(
                 texts,
                 y,
-                self._keys(resonance_keys, len(texts)),
+                model._keys(resonance_keys, len(texts)),
                 _embeddings(embeddings, len(texts)),
                 method=method,
             )
         )
+        self._core.swap_from(model._core)
+        return temperature
 
     # Routing -----------------------------------------------------------------------------
 
@@ -700,7 +758,7 @@ class Router:
                 embedder, embedding, [query], self._expected_dim(), single=True
             )
             embedding = fetched[0] if embedder is not None else fetched
-        vector = None if embedding is None else np.asarray(embedding, dtype=np.float32)
+        vector = None if embedding is None else _float32(embedding, "embedding")
         return RouteResult._from_native(self._core.route(query, key, vector))
 
     def route_many(
@@ -715,19 +773,13 @@ class Router:
         """Route many queries on all cores (the GIL is released); see :class:`RouteBatch`.
         ``embedder`` fetches the embeddings instead of ``embeddings`` (blocking client)."""
         texts = _texts(queries)
-        if threads is not None and (
-            isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
-        ):
-            raise invalid("threads", f"must be a whole number >= 1 or None, got {threads!r}")
+        workers = _threads(threads)
         keys = self._keys(resonance_keys, len(texts))
         embeddings = _persona_embed.fetch(embedder, embeddings, texts, self._expected_dim())
-        persona, confidence, probs, crisis, abstained = self._core.route_many(
-            texts,
-            keys,
-            _embeddings(embeddings, len(texts)),
-            threads or 0,
+        ids, persona, confidence, probs, crisis, abstained = self._core.route_many(
+            texts, keys, _embeddings(embeddings, len(texts)), workers
         )
-        return RouteBatch(self.personas, persona, confidence, probs, crisis, abstained)
+        return RouteBatch(tuple(ids), persona, confidence, probs, crisis, abstained)
 
     async def aroute(
         self,
@@ -796,18 +848,23 @@ class Router:
         *,
         resamples: int = 2000,
         seed: int = 0,
+        resonance_keys: Sequence[object] | None = None,
         embeddings: npt.ArrayLike | None = None,
         embedder: GeminiEmbedder | None = None,
     ) -> Evaluation:
-        """Accuracy with a bootstrap 95 % interval, macro-F1, per-persona metrics, the
-        confusion matrix, ECE and Brier score on labelled queries (with their ``embeddings``,
-        or those ``embedder`` fetches, when the router was fitted with embeddings)."""
+        """Accuracy with a bootstrap 95 % interval (``resamples`` draws with ``seed``),
+        macro-F1, per-persona metrics, the confusion matrix, ECE and Brier score on labelled
+        queries, routed as :meth:`route_many` routes them: with their ``resonance_keys`` and
+        their ``embeddings`` (or those ``embedder`` fetches) when the router was fitted so."""
+        _whole(resamples, "resamples", 1, 1_000_000)
+        _whole(seed, "seed", 0, 2**128 - 1)
         texts = _texts(queries)
-        y = self._labels(labels, len(texts))
+        model = self._snapshot()
+        y = model._labels(labels, len(texts))
         if len(texts) == 0:
             raise invalid("queries", "must not be empty")
-        batch = self.route_many(texts, embeddings=embeddings, embedder=embedder)
-        return _evaluate(self.personas, y, batch.persona, batch.probabilities, resamples, seed)
+        batch = model.route_many(texts, resonance_keys, embeddings=embeddings, embedder=embedder)
+        return _evaluate(batch.personas, y, batch.persona, batch.probabilities, resamples, seed)
 
 
 def _evaluate(

@@ -56,6 +56,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lumengate._native import core
+from lumengate._persona_keys import _text_argument
 from lumengate.errors import invalid
 
 __all__ = ["HybridScorer", "Item", "TopK"]
@@ -126,12 +127,18 @@ class TopK:
         return int(self.indices.size)
 
 
+# The largest hashed text-feature space: its idf table alone is 8 bytes a feature.
+_MAX_FEATURES = 1 << 24
+# Thread counts above this are clamped: no machine has more, and the core takes a size_t.
+_MAX_THREADS = 1 << 16
+
+
 def _threads(threads: int | None) -> int:
     if threads is None:
         return 0
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise invalid("threads", f"must be a whole number >= 1 or None, got {threads!r}")
-    return threads
+    return min(threads, _MAX_THREADS)
 
 
 def _weights(weights: Sequence[float]) -> tuple[float, float, float]:
@@ -146,10 +153,11 @@ def _weights(weights: Sequence[float]) -> tuple[float, float, float]:
     return values[0], values[1], values[2]
 
 
-def _whole(value: object, name: str, minimum: int) -> int:
+def _whole(value: object, name: str, minimum: int, maximum: int | None = None) -> int:
+    """A whole number >= minimum; above ``maximum`` it is clamped to it."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise invalid(name, f"must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
+    return int(value) if maximum is None else min(int(value), maximum)
 
 
 def _listed(values: Iterable[object]) -> str:
@@ -266,6 +274,8 @@ class HybridScorer:
         catalog = tuple(i if isinstance(i, Item) else Item.from_mapping(i) for i in items)
         if not catalog:
             raise invalid("items", "must hold at least one item")
+        for index, item in enumerate(catalog):
+            _text_argument(item.text, f"items[{index}]")
         self._items: tuple[Item, ...] | None = catalog
         self._personas = self._persona_ids(personas)
         ids = [i.id for i in catalog]
@@ -273,7 +283,9 @@ class HybridScorer:
         self._affinity = self._affinity_matrix(catalog)
         self._texts: list[str] | None = [i.text for i in catalog]
         self._vectors: npt.NDArray[np.float32] | None = None
-        self._n_features = _whole(n_features, "n_features", 1)
+        if _whole(n_features, "n_features", 1) > _MAX_FEATURES:
+            raise invalid("n_features", f"must be at most {_MAX_FEATURES}, got {n_features}")
+        self._n_features = int(n_features)
         self._weights = _weights(weights)
         self._neighbours = _whole(neighbours, "neighbours", 1)
         self._threads = _threads(threads)
@@ -360,7 +372,8 @@ class HybridScorer:
             parsed.users,
             parsed.items,
             parsed.values,
-            self._neighbours,
+            # More neighbours than items is every other item.
+            min(self._neighbours, len(self._ids)),
         )
         if self._texts is not None:
             native = _native.HybridScorer.from_texts(
@@ -423,7 +436,8 @@ class HybridScorer:
         ``persona_probs`` maps persona id → probability (a router result's ``scores``) or is an
         array aligned to :attr:`personas`. ``exclude_seen`` drops the user's history items.
         """
-        k = _whole(k, "k", 1)
+        # More than the catalog holds is the whole catalog.
+        k = _whole(k, "k", 1, len(self._ids))
         native, user_index, n_users, cold = self._state
         text, vector = self._query(query)
         probs = self._probs(persona_probs)
@@ -449,7 +463,7 @@ class HybridScorer:
         threads: int | None = None,
     ) -> list[TopK]:
         """:meth:`top_k` for many requests at once (one per worker, all cores by default)."""
-        k = _whole(k, "k", 1)
+        k = _whole(k, "k", 1, len(self._ids))
         native, user_index, n_users, cold = self._state
         users = np.fromiter(
             (self._user_row(u, user_index, n_users) for u in user_ids),
@@ -553,7 +567,7 @@ class HybridScorer:
                 raise invalid("query", f"must be text for this scorer, got {type(query).__name__}")
             if not query.strip():
                 raise invalid("query", "must not be empty or only whitespace (use None)")
-            return query, None
+            return _text_argument(query, "query"), None
         if isinstance(query, str):
             raise invalid(
                 "query", "this scorer was built from embeddings; pass a float32 query vector"
