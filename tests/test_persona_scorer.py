@@ -607,6 +607,9 @@ def test_bad_inputs_name_the_field(scorer: persona.HybridScorer) -> None:
         ("interactions", lambda: persona.HybridScorer(TEXT_ITEMS, [("u", "cv", -1.0)])),
         ("items", lambda: persona.HybridScorer([{"id": "a", "title": "x", "affinity": {"x": 1}}])),
         ("neighbours", lambda: persona.HybridScorer(TEXT_ITEMS, neighbours=0)),
+        ("n_features", lambda: persona.HybridScorer(TEXT_ITEMS, n_features=2**64)),
+        ("query", lambda: scorer.top_k("ann", "python \ud800")),
+        ("items[0]", lambda: persona.HybridScorer([{"id": "a", "title": "x\ud800"}])),
     ]
     for field, call in cases:
         with pytest.raises(InvalidArgument) as error:
@@ -620,6 +623,24 @@ def test_bad_inputs_name_the_field(scorer: persona.HybridScorer) -> None:
     with pytest.raises(InvalidArgument, match="'ghost', 'spook'") as error:
         persona.HybridScorer(TEXT_ITEMS, [("u", "ghost"), ("v", "spook"), ("w", "cv")])
     assert error.value.field == "interactions"
+
+
+def test_sizes_beyond_the_catalog_mean_the_whole_catalog(scorer: persona.HybridScorer) -> None:
+    n = len(TEXT_ITEMS)
+    everything = scorer.top_k("ann", "python", None, k=n)
+    for k in (n + 1, 2**62, 2**64):
+        top = scorer.top_k("ann", "python", None, k=k)
+        np.testing.assert_array_equal(top.indices, everything.indices)
+    many = scorer.top_k_many(["ann", "bob"], ["python", "career"], None, k=2**64)
+    assert [len(t) for t in many] == [n, n]
+    # Neighbour lists hold every other item either way, so the scores are the same.
+    wide = persona.HybridScorer(TEXT_ITEMS, INTERACTIONS, neighbours=2**64, n_features=N_FEATURES)
+    exact = persona.HybridScorer(TEXT_ITEMS, INTERACTIONS, neighbours=n, n_features=N_FEATURES)
+    np.testing.assert_array_equal(
+        wide.top_k("ann", "python", None, k=n).scores,
+        exact.top_k("ann", "python", None, k=n).scores,
+    )
+    assert len(scorer.top_k("ann", "python", None, k=3, threads=2**64)) == 3
 
 
 # The sample catalog --------------------------------------------------------------------
