@@ -809,6 +809,18 @@ def test_bad_queries_are_rejected_with_the_field(fitted: persona.Router) -> None
         small.route("a" * 11)
 
 
+@pytest.mark.parametrize("text", ["\u200b", "\ufeff \u200b", "\u00ad\u2060", "\x00\x01", " \x7f\t"])
+def test_queries_of_only_invisible_characters_are_rejected_as_blank(
+    fitted: persona.Router, text: str
+) -> None:
+    with pytest.raises(InvalidArgument, match="query: must not be only whitespace or invisible"):
+        fitted.route(text)
+    with pytest.raises(InvalidArgument, match=r"queries\[1\]: must not be only whitespace"):
+        fitted.route_many(["python bug", text])
+    # Around visible text they are part of the query as given.
+    assert fitted.route(f"python{text}bug").persona == "elro"
+
+
 def test_bad_fit_input_is_rejected_with_the_field(data: tuple) -> None:
     train_x, train_y, _, _ = data
     router = persona.Router(PERSONAS)

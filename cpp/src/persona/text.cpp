@@ -26,15 +26,25 @@ std::string nfc_casefold(std::string_view text, const std::string& field) {
     return {reinterpret_cast<const char*>(out), static_cast<std::size_t>(n)};
 }
 
-// Position of the first malformed sequence, or npos.
-std::size_t first_invalid_byte(std::string_view text, bool& only_space) {
-    only_space = true;
+// Whitespace, control and format characters (zero-width space, byte order mark, soft
+// hyphen...): nothing a reader sees, so a query made only of them is blank.
+bool is_blank(char32_t cp) noexcept {
+    if (cp <= 0x20U || cp == 0x7FU) return true;
+    if (is_space(cp)) return true;
+    const auto category = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
+    return category == UTF8PROC_CATEGORY_CC || category == UTF8PROC_CATEGORY_CF;
+}
+
+// Position of the first malformed sequence, or npos; `only_blank` tells whether every code
+// point is blank.
+std::size_t first_invalid_byte(std::string_view text, bool& only_blank) {
+    only_blank = true;
     std::size_t pos = 0;
     while (pos < text.size()) {
         const std::size_t start = pos;
         try {
             const char32_t cp = assign::decode_utf8(text, pos);
-            if (!is_space(cp)) only_space = false;
+            if (!is_blank(cp)) only_blank = false;
         } catch (const InvalidArgument&) {
             return start;
         }
@@ -43,19 +53,19 @@ std::size_t first_invalid_byte(std::string_view text, bool& only_space) {
 }
 
 // The common case without utf8proc: text made only of ASCII and precomposed Hangul syllables
-// (U+AC00..U+D7A3) and not only whitespace. NFC leaves such text unchanged (a syllable only
+// (U+AC00..U+D7A3) and not only blanks. NFC leaves such text unchanged (a syllable only
 // composes with a following conjoining jamo, which is not in this set) and case folding only
 // lowers A-Z, so the result equals utf8proc's. Anything else returns false and takes the full
 // path, which also reports invalid UTF-8.
 bool fold_common(std::string_view text, std::string& out) {
     out.resize(text.size());
-    bool only_space = true;
+    bool only_blank = true;
     std::size_t i = 0;
     while (i < text.size()) {
         const auto b = static_cast<unsigned char>(text[i]);
         if (b < 0x80U) {
-            const bool space = b == ' ' || (b >= 0x09U && b <= 0x0DU) || (b >= 0x1CU && b <= 0x1FU);
-            only_space = only_space && space;
+            // ASCII's blanks: the space and the control characters, whitespace or not.
+            only_blank = only_blank && (b <= 0x20U || b == 0x7FU);
             out[i] = static_cast<char>(b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b);
             ++i;
             continue;
@@ -71,10 +81,10 @@ bool fold_common(std::string_view text, std::string& out) {
         out[i] = static_cast<char>(b);
         out[i + 1] = static_cast<char>(b1);
         out[i + 2] = static_cast<char>(b2);
-        only_space = false;
+        only_blank = false;
         i += 3;
     }
-    return !only_space;
+    return !only_blank;
 }
 
 }  // namespace
@@ -103,18 +113,22 @@ std::string normalize_query(std::string_view text, std::size_t max_bytes,
     }
     std::string out;
     if (fold_common(text, out)) return out;
-    bool only_space = true;
-    const std::size_t bad = first_invalid_byte(text, only_space);
+    bool only_blank = true;
+    const std::size_t bad = first_invalid_byte(text, only_blank);
     if (bad != std::string_view::npos) {
         throw InvalidArgument(field, "is not valid UTF-8 (at byte " + std::to_string(bad) + ")");
     }
-    if (only_space) throw InvalidArgument(field, "must not be only whitespace");
+    if (only_blank) {
+        throw InvalidArgument(field,
+                              "must not be only whitespace or invisible characters (control or "
+                              "format characters such as U+200B)");
+    }
     return nfc_casefold(text, field);
 }
 
 std::string fold(std::string_view text, const std::string& field) {
-    bool only_space = true;
-    const std::size_t bad = first_invalid_byte(text, only_space);
+    bool only_blank = true;
+    const std::size_t bad = first_invalid_byte(text, only_blank);
     if (bad != std::string_view::npos) {
         throw InvalidArgument(field, "is not valid UTF-8 (at byte " + std::to_string(bad) + ")");
     }
