@@ -1220,3 +1220,19 @@ def test_evaluate_routes_with_the_resonance_keys_it_is_given(data: tuple) -> Non
     assert ev.accuracy == np.mean([p == y for p, y in zip(routed, test_y, strict=True)])
     # The keys carry the label, so scoring with them is sharper than scoring without.
     assert ev.brier < router.evaluate(test_x, test_y).brier
+
+
+def test_crisis_goes_to_lua_or_else_to_the_default_persona(
+    fitted: persona.Router, two_persona_router: persona.Router
+) -> None:
+    assert fitted.crisis_persona == "lua"
+    assert fitted.route("I want to kill myself").persona == "lua"
+    assert two_persona_router.crisis_persona == two_persona_router.default_persona == "riri"
+    r = two_persona_router.route("I want to kill myself")
+    assert r.crisis and r.persona == "riri" and r.safe_response == persona.safe_response()
+    two_persona_router.set_abstain(default_persona="elro")
+    try:
+        assert two_persona_router.crisis_persona == "elro"
+        assert two_persona_router.route("I want to kill myself").persona == "elro"
+    finally:
+        two_persona_router.set_abstain(default_persona="riri")

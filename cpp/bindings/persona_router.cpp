@@ -413,6 +413,11 @@ void register_persona_router(py::module_& m) {
                                [](const Router& r) { return r.model()->thresholds(); })
         .def_property_readonly("default_persona",
                                [](const Router& r) { return r.model()->default_persona(); })
+        .def_property_readonly("crisis_persona",
+                               [](const Router& r) {
+                                   const auto model = r.model();
+                                   return model->persona_specs()[model->crisis_persona()].id;
+                               })
         .def_property_readonly("max_query_bytes",
                                [](const Router& r) { return r.model()->max_query_bytes(); })
         .def_property_readonly("embedding_dim",

@@ -114,7 +114,8 @@ class RouteResult:
     """One routed query. ``scores`` maps persona → calibrated probability, most probable first;
     ``confidence`` is the top probability and ``margin`` top − second. ``persona`` is the top
     one unless the router abstained (then the default persona) or found crisis language (then
-    ``lua``, with ``safe_response`` set).
+    ``lua``, or the default persona for a router without ``lua``, with ``safe_response`` set);
+    ``confidence`` and ``scores`` are still the model's, for the persona it ranked first.
 
     Immutable. ``scores``, ``evidence`` and ``crisis_phrases`` are built the first time they are
     read, by the model that routed the query (a later swap does not change them), so a caller
@@ -581,6 +582,12 @@ class Router:
     def default_persona(self) -> str:
         model = self._core.snapshot()
         return str(model.persona_ids[model.default_persona])
+
+    @property
+    def crisis_persona(self) -> str:
+        """The persona crisis language is routed to: ``lua`` when the router has it, else
+        :attr:`default_persona`."""
+        return str(self._core.crisis_persona)
 
     @property
     def thresholds(self) -> dict[str, float]:

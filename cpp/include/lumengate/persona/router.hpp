@@ -121,6 +121,8 @@ class Model {
     [[nodiscard]] std::size_t max_query_bytes() const noexcept { return max_query_bytes_; }
     [[nodiscard]] const std::vector<double>& thresholds() const noexcept { return thresholds_; }
     [[nodiscard]] std::size_t default_persona() const noexcept { return default_persona_; }
+    // Where crisis language is routed: "lua" when present, else the default persona.
+    [[nodiscard]] std::size_t crisis_persona() const noexcept { return crisis_persona_; }
     [[nodiscard]] double temperature() const noexcept { return temperature_; }
     [[nodiscard]] std::size_t embedding_dim() const noexcept { return embedding_dim_; }
     [[nodiscard]] std::size_t feature_count() const noexcept;
