@@ -235,6 +235,54 @@ def test_vectors_must_stay_finite(fake: FakeGemini) -> None:
             persona.GeminiEmbedder(client, MODEL, dimensions=2).embed(["zero"])
 
 
+def test_extreme_but_finite_vectors_normalise_to_unit_length(fake: FakeGemini) -> None:
+    with _blocking(fake) as client:
+        embedder = persona.GeminiEmbedder(client, MODEL, dimensions=2)
+        fake.script(_batch_reply([[1e200, 1e200], [1e-200, -1e-200]]))
+        vectors = embedder.embed(["huge", "tiny"])
+    np.testing.assert_allclose(vectors, _unit(np.array([[1.0, 1.0], [1.0, -1.0]])), rtol=1e-7)
+
+
+def test_a_reply_of_empty_vectors_or_unrepresentable_numbers_is_a_typed_error(
+    fake: FakeGemini,
+) -> None:
+    with _blocking(fake) as client:
+        embedder = persona.GeminiEmbedder(client, MODEL)
+        fake.script(_batch_reply([[], []]))
+        with pytest.raises(ResponseParseError, match="empty"):
+            embedder.embed(["a", "b"])
+        assert embedder.dimensions is None
+        fake.script(_batch_reply([[10**400, 0]]))
+        with pytest.raises(ResponseParseError, match="too large"):
+            embedder.embed(["c"])
+
+
+def test_a_cached_vector_does_not_keep_its_whole_reply_alive(fake: FakeGemini) -> None:
+    texts = [f"text {i}" for i in range(50)]
+    with _blocking(fake) as client:
+        embedder = persona.GeminiEmbedder(client, dimensions=DIMS, cache_size=1)
+        first = embedder.embed(texts)
+        again = embedder.embed(texts[-1:])
+    assert embedder.cache_info().currsize == 1
+    np.testing.assert_array_equal(again[0], first[-1])
+    # The one cached row owns its 4·DIMS bytes; a view would pin the 50-row reply.
+    cached = next(iter(embedder._cache.values()))
+    assert cached.base is None and cached.nbytes == 4 * DIMS
+    assert not cached.flags.writeable
+
+
+def test_requests_are_counted_when_sent_even_if_they_fail(fake: FakeGemini) -> None:
+    with _blocking(fake) as client:
+        embedder = persona.GeminiEmbedder(client, dimensions=DIMS)
+        fake.script(Fault.status(500), endpoint="batchEmbedContents")
+        with pytest.raises(ServerError):
+            embedder.embed(["fails"])
+        fake.script(_batch_reply([[0.1] * DIMS]))
+        with pytest.raises(ResponseParseError):
+            embedder.embed(["one", "two"])
+        assert embedder.cache_info().requests == len(fake.requests) == 2
+
+
 # ---------------------------------------------------------------------------- bad input
 
 
@@ -586,6 +634,31 @@ def test_bad_router_arguments_fail_before_any_request(fake: FakeGemini) -> None:
             router.route_many(["x", "y"], ["calm"], embedder=embedder)
         with pytest.raises(InvalidArgument):
             router.route("x", resonance_key=42, embedder=embedder)
+        # Everything the router itself would refuse, named as the router names it.
+        for call, field in [
+            (lambda: router.route("a" * 5000, embedder=embedder), "query"),
+            (lambda: router.route("\u200b\u200b", embedder=embedder), "query"),
+            (lambda: router.route(b"\xff", embedder=embedder), "query"),
+            (lambda: router.route_many(["ok", " "], embedder=embedder), "queries[1]"),
+            (lambda: router.route_many(["ok", 3], embedder=embedder), "queries[1]"),
+            (lambda: persona.Router().route("x", embedder=embedder), "router"),
+            (lambda: persona.Router.default().route("x", embedder=embedder), "embedder"),
+            (
+                lambda: persona.Router().fit(
+                    train, labels, resonance_keys=[None], embedder=embedder
+                ),
+                "resonance_keys",
+            ),
+            (lambda: persona.Router().fit(train, labels, C=-1, embedder=embedder), "C"),
+            (
+                lambda: persona.Router().fit([*train[:-1], " "], labels, embedder=embedder),
+                "queries[11]",
+            ),
+            (lambda: router.calibrate(["ok", ""], labels[:2], embedder=embedder), "queries[1]"),
+        ]:
+            with pytest.raises(InvalidArgument) as caught:
+                call()
+            assert caught.value.field == field, (field, str(caught.value))
 
     async def main() -> None:
         async with _async(fake) as client:
@@ -594,6 +667,12 @@ def test_bad_router_arguments_fail_before_any_request(fake: FakeGemini) -> None:
                 await router.aroute("x", resonance_key=42, embedder=embedder)
             with pytest.raises(InvalidArgument, match="resonance_keys"):
                 await router.aroute_many(["x", "y"], ["calm"], embedder=embedder)
+            with pytest.raises(InvalidArgument, match="query: is 5000 bytes"):
+                await router.aroute("a" * 5000, embedder=embedder)
+            with pytest.raises(InvalidArgument, match=r"queries\[1\]: must not be empty"):
+                await router.aroute_many(["ok", ""], embedder=embedder)
+            with pytest.raises(InvalidArgument, match="threads"):
+                await router.aroute_many(["ok"], embedder=embedder, threads=0)
 
     run(main)
     assert fake.requests == ()

@@ -64,3 +64,17 @@ def test_invalid_utf8_names_the_field() -> None:
 def test_non_text_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="text"):
         estimate_tokens(42)  # type: ignore[arg-type]
+
+
+def test_a_lone_surrogate_names_the_field() -> None:
+    with pytest.raises(InvalidArgument, match="surrogate") as info:
+        estimate_tokens("abc \ud800")
+    assert info.value.field == "text"
+
+
+def test_long_texts_count_the_same_with_the_gil_released() -> None:
+    # Above 64 KiB the count runs without the GIL; the rules do not change with the length.
+    piece = "파이썬 KeyError 12345 hello, "
+    long_text = piece * 4000
+    assert len(long_text.encode()) > 1 << 16
+    assert estimate_tokens(long_text) == 4000 * estimate_tokens(piece)

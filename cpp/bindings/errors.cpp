@@ -47,6 +47,26 @@ void register_errors(py::module_&) {
     });
 }
 
+std::string_view text_view(const py::handle& item, const std::string& field) {
+    if (PyUnicode_Check(item.ptr())) {
+        Py_ssize_t size = 0;
+        const char* data = PyUnicode_AsUTF8AndSize(item.ptr(), &size);
+        if (data == nullptr) {
+            PyErr_Clear();
+            throw InvalidArgument(field, "is not valid UTF-8 (it contains lone surrogates)");
+        }
+        return {data, static_cast<std::size_t>(size)};
+    }
+    if (PyBytes_Check(item.ptr())) {
+        char* data = nullptr;
+        Py_ssize_t size = 0;
+        PyBytes_AsStringAndSize(item.ptr(), &data, &size);
+        return {data, static_cast<std::size_t>(size)};
+    }
+    throw InvalidArgument(field, "must be str or bytes, got " +
+                                     std::string(py::str(py::type::of(item).attr("__name__"))));
+}
+
 void register_common(py::module_& m) {
     m.def("available_cpus", &available_cpus,
           "CPUs this process may use (affinity mask, then cgroup CPU quota).");
@@ -57,8 +77,15 @@ void register_common(py::module_& m) {
           "Threads a batch call will use for `requested` (0 = all available), after the cap.");
     m.def(
         "estimate_tokens",
-        [](std::string_view text) { return common::estimate_tokens(text, "text"); }, "text"_a,
-        "Offline estimate of the Gemini tokens in UTF-8 text (errs high).");
+        [](const py::object& text) {
+            const std::string_view view = text_view(text, "text");
+            // `text` outlives the call; a long text is counted without holding the GIL.
+            constexpr std::size_t gil_free_from = std::size_t{1} << 16U;
+            if (view.size() < gil_free_from) return common::estimate_tokens(view, "text");
+            py::gil_scoped_release release;
+            return common::estimate_tokens(view, "text");
+        },
+        "text"_a, "Offline estimate of the Gemini tokens in UTF-8 text (errs high).");
 }
 
 }  // namespace lumengate::bindings

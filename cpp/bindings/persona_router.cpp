@@ -20,28 +20,6 @@ using namespace lumengate::persona;
 using Floats = py::array_t<float, py::array::c_style | py::array::forcecast>;
 using Labels = py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>;
 
-// The UTF-8 view of one str (the interpreter caches the encoding in the object) or bytes
-// object; valid while the object lives.
-std::string_view text_view(const py::handle& item, const std::string& field) {
-    if (PyUnicode_Check(item.ptr())) {
-        Py_ssize_t size = 0;
-        const char* data = PyUnicode_AsUTF8AndSize(item.ptr(), &size);
-        if (data == nullptr) {
-            PyErr_Clear();
-            throw InvalidArgument(field, "is not valid UTF-8 (it contains lone surrogates)");
-        }
-        return {data, static_cast<std::size_t>(size)};
-    }
-    if (PyBytes_Check(item.ptr())) {
-        char* data = nullptr;
-        Py_ssize_t size = 0;
-        PyBytes_AsStringAndSize(item.ptr(), &data, &size);
-        return {data, static_cast<std::size_t>(size)};
-    }
-    throw InvalidArgument(field, "must be str or bytes, got " +
-                                     std::string(py::str(py::type::of(item).attr("__name__"))));
-}
-
 // Views of a sequence of str or bytes; `keep` holds the objects so the views stay valid after
 // the GIL is released.
 std::vector<std::string_view> text_views(const py::sequence& items, std::vector<py::object>& keep,
@@ -315,6 +293,19 @@ void register_persona_router(py::module_& m) {
             "queries"_a, "keys"_a = py::none(), "embeddings"_a = py::none(), "threads"_a = 0,
             "Route many queries on all cores: (persona ids, persona, confidence, probabilities, "
             "crisis, abstained), the ids those of the model that routed them.")
+        .def(
+            "check_queries",
+            [](const Router& self, const py::sequence& queries, bool single, bool routing) {
+                const auto model = routing ? fitted(self) : self.model();
+                for (std::size_t i = 0; i < queries.size(); ++i) {
+                    const std::string name =
+                        single ? "query" : "queries[" + std::to_string(i) + "]";
+                    normalize_query(text_view(queries[i], name), model->max_query_bytes(), name);
+                }
+            },
+            "queries"_a, "single"_a = false, "routing"_a = true,
+            "Raise what routing (or, with routing=False, fitting) these queries would raise "
+            "about them, without routing them: named 'query' when single.")
         .def(
             "logits",
             [](const Router& self, const py::sequence& queries, const py::object& keys,

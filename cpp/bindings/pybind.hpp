@@ -5,6 +5,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <string>
+#include <string_view>
 #include <utility>
 
 namespace py = pybind11;
@@ -15,6 +17,11 @@ struct RetryPolicy;
 }
 
 namespace lumengate::bindings {
+
+// The UTF-8 view of one str (the interpreter caches the encoding in the object) or bytes
+// object, valid while the object lives; InvalidArgument naming `field` for a str with lone
+// surrogates or any other type.
+std::string_view text_view(const py::handle& item, const std::string& field);
 
 void register_errors(py::module_& m);
 void register_common(py::module_& m);

@@ -926,7 +926,12 @@ def _vector(raw: Any, what: str) -> tuple[float, ...]:
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
     ):
         raise ResponseParseError(f"{what}: expected embedding.values, a list of numbers")
-    return tuple(float(v) for v in values)
+    try:
+        return tuple(float(v) for v in values)
+    except OverflowError:
+        raise ResponseParseError(
+            f"{what}: embedding.values holds an integer too large for a float"
+        ) from None
 
 
 def parse_embed_content(body: bytes | str) -> EmbedContentResponse:

@@ -179,6 +179,7 @@ class GeminiEmbedder:
         found = self._lookup(unique, missing)
         for start in range(0, len(missing), self._batch_size):
             chunk = missing[start : start + self._batch_size]
+            self._count_request()
             reply = client.batch_embed_contents(self._model, chunk, self._config())
             found.update(self._store(chunk, reply.embeddings))
         return self._assemble(unique, where, found)
@@ -219,6 +220,7 @@ class GeminiEmbedder:
         try:
             for start in range(0, len(texts), self._batch_size):
                 chunk = texts[start : start + self._batch_size]
+                self._count_request()
                 reply = await client.batch_embed_contents(self._model, chunk, self._config())
                 for text, vector in self._store(chunk, reply.embeddings).items():
                     found[text] = vector
@@ -238,6 +240,10 @@ class GeminiEmbedder:
         return found
 
     # Internals ---------------------------------------------------------------------------
+
+    def _count_request(self) -> None:
+        with self._lock:
+            self._requests += 1
 
     def _config(self) -> dict[str, Any]:
         config: dict[str, Any] = {}
@@ -299,8 +305,11 @@ class GeminiEmbedder:
             )
         widths = {len(v) for v in embeddings}
         with self._lock:
-            self._requests += 1
             expected = self._width
+        if widths == {0}:
+            raise ResponseParseError(
+                "embeddings: the reply's vectors are empty", field="embeddings"
+            )
         if len(widths) != 1 or (expected is not None and widths != {expected}):
             field = "output_dimensionality" if self._dimensions is not None else "dimensions"
             wanted = expected if expected is not None else "one size for every vector"
@@ -315,19 +324,25 @@ class GeminiEmbedder:
                 f"embeddings[{row}]: has a value that is not finite", field=f"embeddings[{row}]"
             )
         if self._normalize:
-            norms = np.linalg.norm(array, axis=1, keepdims=True)
-            if np.any(norms == 0):
-                row = int(np.flatnonzero(norms[:, 0] == 0)[0])
+            # Scaled by the largest value first, so neither 1e200 nor 1e-200 loses the norm.
+            peaks = np.max(np.abs(array), axis=1, keepdims=True)
+            if np.any(peaks == 0):
+                row = int(np.flatnonzero(peaks[:, 0] == 0)[0])
                 raise ResponseParseError(
                     f"embeddings[{row}]: is all zeros and cannot be normalised",
                     field=f"embeddings[{row}]",
                 )
-            array = array / norms
+            array = array / peaks
+            array = array / np.linalg.norm(array, axis=1, keepdims=True)
         if np.any(np.abs(array) > np.finfo(np.float32).max):
             raise ResponseParseError("embeddings: a value overflows float32", field="embeddings")
         vectors = array.astype(np.float32)
-        vectors.setflags(write=False)
-        out = {text: vectors[i] for i, text in enumerate(chunk)}
+        out: dict[str, Vector] = {}
+        for i, text in enumerate(chunk):
+            # A row of its own: a cached vector must not keep its whole reply alive.
+            row = vectors[i].copy()
+            row.setflags(write=False)
+            out[text] = row
         with self._lock:
             if self._width is None:
                 self._width = vectors.shape[1]
@@ -352,14 +367,14 @@ class GeminiEmbedder:
 
 
 def _check_dim(embedder: GeminiEmbedder, expected: int | None, given: int | None) -> None:
-    if expected is None or given is None:
+    if expected is None:
         return
     if expected == 0:
         raise invalid(
             "embedder",
             "was given but the router was fitted without embeddings; pass embedder=None",
         )
-    if given != expected:
+    if given is not None and given != expected:
         raise invalid(
             "embedder",
             f"gives {given}-dimensional vectors ({embedder.model}) but the router was fitted "

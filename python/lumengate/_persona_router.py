@@ -691,11 +691,18 @@ class Router:
                 "calibration",
                 f"{calibration!r} is not supported; allowed: {list(_CALIBRATION_METHODS)}",
             )
+        if isinstance(C, bool) or not isinstance(C, (int, float)) or not 0 < C < math.inf:
+            raise invalid("C", f"must be a finite number > 0, got {C!r}")
+        keys = model._keys(resonance_keys, len(texts))
+        if embedder is not None:
+            # Everything the core would refuse is refused before the request is paid for.
+            _persona_embed._check_pair(embeddings, embedder, False)
+            model._core.check_queries(texts, False, False)
         embeddings = _persona_embed.fetch(embedder, embeddings, texts, None)
         model._core.fit(
             texts,
             y,
-            model._keys(resonance_keys, len(texts)),
+            keys,
             _embeddings(embeddings, len(texts)),
             C=float(C),
             seed=seed,
@@ -731,12 +738,16 @@ class Router:
         texts = _texts(queries)
         model = self._snapshot()
         y = model._labels(labels, len(texts))
+        keys = model._keys(resonance_keys, len(texts))
+        if embedder is not None:
+            _persona_embed._check_pair(embeddings, embedder, False)
+            model._core.check_queries(texts)
         embeddings = _persona_embed.fetch(embedder, embeddings, texts, model._expected_dim())
         temperature = float(
             model._core.calibrate(
                 texts,
                 y,
-                model._keys(resonance_keys, len(texts)),
+                keys,
                 _embeddings(embeddings, len(texts)),
                 method=method,
             )
@@ -760,6 +771,9 @@ class Router:
         if not isinstance(query, (str, bytes)):
             raise invalid("query", f"must be str or bytes, got {type(query).__name__}")
         key = [] if resonance_key is None else _key_tokens(resonance_key)
+        if embedder is not None:
+            _persona_embed._check_pair(embedding, embedder, True)
+            self._core.check_queries([query], True)
         if embedder is not None or embedding is not None:
             fetched = _persona_embed.fetch(
                 embedder, embedding, [query], self._expected_dim(), single=True
@@ -782,6 +796,9 @@ class Router:
         texts = _texts(queries)
         workers = _threads(threads)
         keys = self._keys(resonance_keys, len(texts))
+        if embedder is not None:
+            _persona_embed._check_pair(embeddings, embedder, False)
+            self._core.check_queries(texts)
         embeddings = _persona_embed.fetch(embedder, embeddings, texts, self._expected_dim())
         ids, persona, confidence, probs, crisis, abstained = self._core.route_many(
             texts, keys, _embeddings(embeddings, len(texts)), workers
@@ -799,8 +816,10 @@ class Router:
         ``gemini.Client``); routing itself takes microseconds and runs on the loop."""
         if not isinstance(query, (str, bytes)):
             raise invalid("query", f"must be str or bytes, got {type(query).__name__}")
+        # A bad key or query fails before the request is paid for.
         if resonance_key is not None:
-            _key_tokens(resonance_key)  # a bad key fails before the request is paid for
+            _key_tokens(resonance_key)
+        self._core.check_queries([query], True)
         vectors = await _persona_embed.afetch(
             embedder, None, [query], self._expected_dim(), single=True
         )
@@ -817,7 +836,10 @@ class Router:
         """:meth:`route_many` with the embeddings awaited from ``embedder`` (an asyncio
         ``gemini.Client``)."""
         texts = _texts(queries)
-        self._keys(resonance_keys, len(texts))  # bad keys fail before the request is paid for
+        # Bad arguments fail before the request is paid for.
+        _threads(threads)
+        self._keys(resonance_keys, len(texts))
+        self._core.check_queries(texts)
         vectors = await _persona_embed.afetch(embedder, None, texts, self._expected_dim())
         return self.route_many(texts, resonance_keys, embeddings=vectors, threads=threads)
 

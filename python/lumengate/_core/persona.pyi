@@ -89,6 +89,9 @@ class Router:
         embeddings: Any = None,
         threads: int = 0,
     ) -> tuple[list[str], Any, Any, Any, Any, Any]: ...
+    def check_queries(
+        self, queries: list[Any], single: bool = False, routing: bool = True
+    ) -> None: ...
     def logits(
         self, queries: list[Any], keys: list[list[str]] | None = None, embeddings: Any = None
     ) -> Any: ...
