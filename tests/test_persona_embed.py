@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import unicodedata
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -676,3 +677,16 @@ def test_bad_router_arguments_fail_before_any_request(fake: FakeGemini) -> None:
 
     run(main)
     assert fake.requests == ()
+
+
+def test_composed_and_decomposed_korean_are_one_text(fake: FakeGemini) -> None:
+    composed = "요즘 너무 지쳐요"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    with _blocking(fake) as client:
+        embedder = persona.GeminiEmbedder(client, dimensions=DIMS)
+        vectors = embedder.embed([composed, decomposed])
+        again = embedder.embed([decomposed])
+    assert _sent(fake) == [[composed]]
+    np.testing.assert_array_equal(vectors[0], vectors[1])
+    np.testing.assert_array_equal(again[0], vectors[0])

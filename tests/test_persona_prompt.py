@@ -156,6 +156,7 @@ def test_korean_context_is_counted_per_syllable() -> None:
     [
         ({"query": ""}, InvalidArgument, "query: must not be empty"),
         ({"query": " \n "}, InvalidArgument, "query: must not be empty"),
+        ({"query": "\u200b\ufeff"}, InvalidArgument, "query: must not be empty, only whitespace"),
         ({"query": None}, TypeError, "query: expected str"),
         ({"query": "hi\udc80"}, InvalidArgument, "query: is not valid Unicode"),
         ({"context": ["\ud800"]}, InvalidArgument, "context[0]: is not valid Unicode"),

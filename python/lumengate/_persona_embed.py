@@ -7,6 +7,9 @@ sent once, and an LRU cache keyed by (model, dimensions, task type, text) answer
 before without a request, so a service routing repeated queries pays for each text once; on an
 asyncio client, tasks asking for a text already being fetched await that request.
 
+Texts are NFC-normalised first, as the router normalises them, so a composed and a decomposed
+spelling of the same Korean query cost one request and get one vector.
+
 A batch holds at most 100 texts: the API rejects larger ones with "at most 100 requests can be
 in one batch". gemini-embedding-001 returns 3072 values, normalised to unit length; asked for
 fewer (``output_dimensionality``, Matryoshka truncation; 768 and 1536 are the recommended
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -279,6 +283,8 @@ class GeminiEmbedder:
                 raise invalid(f"texts[{i}]", f"must be str, got {type(item).__name__}")
             if not item.strip():
                 raise invalid(f"texts[{i}]", "must not be empty or only whitespace")
+            # As the router reads it: composed and decomposed Hangul are one text, one vector.
+            item = unicodedata.normalize("NFC", item)
             where.append(index.setdefault(item, len(index)))
         return list(index), where, []
 

@@ -26,6 +26,7 @@ import importlib
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -515,6 +516,12 @@ class ResonanceKey:
         return "-".join(v for v in (self.tone, self.pace, self.intent) if v is not None)
 
 
+def _blank(text: str) -> bool:
+    """Nothing a reader sees: only whitespace, control and format characters (U+200B...),
+    the rule the router applies to a query."""
+    return all(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in text)
+
+
 def _text_argument(text: object, field: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"{field}: expected str, got {type(text).__name__}")
@@ -757,8 +764,10 @@ def build_prompt(
     if key is not None and not isinstance(key, ResonanceKey):
         raise TypeError(f"key: expected a ResonanceKey, str or None, got {type(key).__name__}")
     query = _text_argument(query, "query")
-    if not query.strip():
-        raise invalid("query", "must not be empty or blank")
+    if _blank(query):
+        raise invalid(
+            "query", "must not be empty, only whitespace or only invisible characters (as route())"
+        )
     if isinstance(token_budget, bool) or not isinstance(token_budget, int) or token_budget < 1:
         raise invalid("token_budget", f"must be a whole number >= 1, got {token_budget!r}")
     items = _context_items(context)
