@@ -155,8 +155,9 @@ def test_korean_context_is_counted_per_syllable() -> None:
     ("kwargs", "error", "mentions"),
     [
         ({"query": ""}, InvalidArgument, "query: must not be empty"),
-        ({"query": " \n "}, InvalidArgument, "query: must not be empty"),
-        ({"query": "\u200b\ufeff"}, InvalidArgument, "query: must not be empty, only whitespace"),
+        ({"query": " \n "}, InvalidArgument, "query: must not be only whitespace"),
+        ({"query": "\u200b\u3164"}, InvalidArgument, "query: must not be only whitespace or inv"),
+        ({"query": b"\xff"}, InvalidArgument, "query: is not valid UTF-8 (at byte 0)"),
         ({"query": None}, TypeError, "query: expected str"),
         ({"query": "hi\udc80"}, InvalidArgument, "query: is not valid Unicode"),
         ({"context": ["\ud800"]}, InvalidArgument, "context[0]: is not valid Unicode"),
@@ -180,3 +181,15 @@ def test_bad_input(kwargs: dict[str, Any], error: type[Exception], mentions: str
     arguments.update(kwargs)
     with pytest.raises(error, match=re.escape(mentions)):
         persona.build_prompt(**arguments)
+
+
+def test_a_key_the_router_accepts_builds_its_prompt() -> None:
+    # Router.route reads text keys leniently; so does build_prompt.
+    router = persona.Router.default()
+    assert router.route("요즘 너무 지쳐요", resonance_key="차분-느리게").persona == "lua"
+    lenient = persona.parse_resonance_key("차분-느리게", lenient=True)
+    assert (lenient.tone, lenient.pace) == ("calm", "slow")
+    by_text = persona.build_prompt(LUA, "차분-느리게", [], "요즘 너무 지쳐요")
+    by_key = persona.build_prompt(LUA, lenient, [], "요즘 너무 지쳐요")
+    assert by_text == by_key
+    assert persona.build_prompt(LUA, None, [], b"hi") == persona.build_prompt(LUA, None, [], "hi")

@@ -809,7 +809,20 @@ def test_bad_queries_are_rejected_with_the_field(fitted: persona.Router) -> None
         small.route("a" * 11)
 
 
-@pytest.mark.parametrize("text", ["\u200b", "\ufeff \u200b", "\u00ad\u2060", "\x00\x01", " \x7f\t"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u200b",
+        "\ufeff \u200b",
+        "\u00ad\u2060",
+        "\x00\x01",
+        " \x7f\t",
+        "\u3164\u3164",  # Hangul filler, the "empty" character of Korean apps
+        "\u115f\uffa0",  # Hangul choseong and halfwidth fillers
+        "\u034f\ufe0f",  # combining grapheme joiner, variation selector
+        "\u2800",  # blank Braille pattern
+    ],
+)
 def test_queries_of_only_invisible_characters_are_rejected_as_blank(
     fitted: persona.Router, text: str
 ) -> None:
@@ -1236,3 +1249,42 @@ def test_crisis_goes_to_lua_or_else_to_the_default_persona(
         assert two_persona_router.route("I want to kill myself").persona == "elro"
     finally:
         two_persona_router.set_abstain(default_persona="riri")
+
+
+def test_resonance_key_errors_name_the_argument_and_its_index(fitted: persona.Router) -> None:
+    with pytest.raises(ParseError, match=r"^resonance_key: tone: unknown tone 'zzz'") as one:
+        fitted.route("python bug", "zzz")
+    assert one.value.field == "resonance_key"
+    with pytest.raises(ParseError, match=r"^resonance_keys\[2\]: tone: .*allowed") as many:
+        fitted.route_many(["a", "b", "c"], [None, "calm", "zzz"])
+    assert many.value.field == "resonance_keys[2]"
+    with pytest.raises(InvalidArgument, match=r"^resonance_keys\[1\]: must be a ResonanceKey"):
+        fitted.route_many(["a", "b"], [None, 42])
+
+
+def test_swapping_in_an_unfitted_router_is_refused_and_the_model_kept(
+    fitted: persona.Router, data: tuple
+) -> None:
+    _, _, test_x, _ = data
+    live = persona.Router._wrap(fitted._core.snapshot())
+    before = live.route_many(test_x).probabilities
+    with pytest.raises(InvalidArgument, match="source: is not fitted") as caught:
+        live.swap_from(persona.Router(PERSONAS))
+    assert caught.value.field == "source"
+    np.testing.assert_array_equal(live.route_many(test_x).probabilities, before)
+    assert live.route("I want to kill myself").crisis
+
+
+def test_crisis_language_is_found_by_crisis_phrases_when_route_refuses_the_input(
+    fitted: persona.Router,
+) -> None:
+    # route() raises on a bad input, crisis or not; the README's fallback still finds it.
+    long_message = "오늘도 회사에서 힘든 하루였어요. " * 200 + "그냥 죽고 싶어요"
+    for call in (
+        lambda: fitted.route(long_message),
+        lambda: fitted.route("I want to kill myself", resonance_key="zzz-slow"),
+    ):
+        with pytest.raises(InvalidArgument):
+            call()
+    assert persona.crisis_phrases(long_message)
+    assert persona.crisis_phrases("I want to kill myself")

@@ -609,6 +609,7 @@ def test_bad_inputs_name_the_field(scorer: persona.HybridScorer) -> None:
         ("neighbours", lambda: persona.HybridScorer(TEXT_ITEMS, neighbours=0)),
         ("n_features", lambda: persona.HybridScorer(TEXT_ITEMS, n_features=2**64)),
         ("query", lambda: scorer.top_k("ann", "python \ud800")),
+        ("query", lambda: scorer.top_k("ann", "\u200b\u3164")),
         ("items[0]", lambda: persona.HybridScorer([{"id": "a", "title": "x\ud800"}])),
     ]
     for field, call in cases:

@@ -437,11 +437,12 @@ void register_persona_router(py::module_& m) {
 
     m.def(
         "normalize_query",
-        [](std::string_view text, std::size_t max_query_bytes) {
-            return py::str(normalize_query(text, max_query_bytes, "query"));
+        [](const py::object& text, std::size_t max_query_bytes, const std::string& field) {
+            return py::str(normalize_query(text_view(text, field), max_query_bytes, field));
         },
-        "text"_a, "max_query_bytes"_a = default_max_query_bytes,
-        "The text the router sees: validated, NFC-normalised and case-folded.");
+        "text"_a, "max_query_bytes"_a = default_max_query_bytes, "field"_a = "query",
+        "The text the router sees: validated (errors name `field`), NFC-normalised and "
+        "case-folded.");
     m.def(
         "crisis_phrases",
         [](const py::object& text) {

@@ -26,7 +26,6 @@ import importlib
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -516,10 +515,15 @@ class ResonanceKey:
         return "-".join(v for v in (self.tone, self.pace, self.intent) if v is not None)
 
 
-def _blank(text: str) -> bool:
-    """Nothing a reader sees: only whitespace, control and format characters (U+200B...),
-    the rule the router applies to a query."""
-    return all(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in text)
+# No size limit for the blank check: prompt queries and context are not routing queries.
+_NO_SIZE_LIMIT = 1 << 62
+
+
+def _check_query(query: str, field: str = "query") -> str:
+    """``query`` if the router would read it: not empty and not only whitespace or invisible
+    characters (the native check route() applies, so both refuse the same texts)."""
+    _native_keys.normalize_query(query, _NO_SIZE_LIMIT, field)
+    return query
 
 
 def _text_argument(text: object, field: str) -> str:
@@ -727,10 +731,14 @@ def build_prompt(
     persona: Persona,
     key: ResonanceKey | str | None,
     context: Sequence[str | tuple[str, float]],
-    query: str,
+    query: str | bytes,
     token_budget: int = 2048,
 ) -> Prompt:
     """Build a Gemini prompt for ``query`` answered by ``persona`` in the resonance of ``key``.
+
+    ``key`` given as text is parsed leniently, as :meth:`Router.route` parses it, so a key the
+    router accepted builds its prompt; ``query`` (``str`` or UTF-8 ``bytes``) must be one the
+    router would route (not empty, not only whitespace or invisible characters).
 
     The system instruction is the persona's voice followed by the resonance in words (the
     key's parts, the persona's own tone and pace where the key leaves them unset). The user
@@ -760,14 +768,16 @@ def build_prompt(
     if not isinstance(persona, Persona):
         raise TypeError(f"persona: expected a Persona, got {type(persona).__name__}")
     if isinstance(key, str):
-        key = parse_resonance_key(key)
+        # Leniently, as Router.route reads a key given as text.
+        key = parse_resonance_key(key, lenient=True)
     if key is not None and not isinstance(key, ResonanceKey):
         raise TypeError(f"key: expected a ResonanceKey, str or None, got {type(key).__name__}")
-    query = _text_argument(query, "query")
-    if _blank(query):
-        raise invalid(
-            "query", "must not be empty, only whitespace or only invisible characters (as route())"
-        )
+    if isinstance(query, bytes):
+        try:
+            query = query.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise invalid("query", f"is not valid UTF-8 (at byte {error.start})") from None
+    query = _check_query(_text_argument(query, "query"))
     if isinstance(token_budget, bool) or not isinstance(token_budget, int) or token_budget < 1:
         raise invalid("token_budget", f"must be a whole number >= 1, got {token_budget!r}")
     items = _context_items(context)

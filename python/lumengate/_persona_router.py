@@ -42,7 +42,7 @@ import numpy.typing as npt
 from lumengate import _persona_embed
 from lumengate._native import core
 from lumengate._persona_keys import _str_tuple, _text_argument, parse_resonance_key
-from lumengate.errors import invalid
+from lumengate.errors import ParseError, invalid
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -373,22 +373,26 @@ class Evaluation:
         return fig
 
 
-def _key_tokens(key: object) -> list[str]:
+def _key_tokens(key: object, field: str = "resonance_key") -> list[str]:
     """Resonance-key feature tokens (``tone=calm``…) for the core; None → no key features.
 
     Strings are parsed with ``parse_resonance_key(text, lenient=True)``; objects with ``tone``,
-    ``pace`` and ``intent`` attributes (a ``ResonanceKey``) are used as they are."""
+    ``pace`` and ``intent`` attributes (a ``ResonanceKey``) are used as they are. Errors name
+    ``field`` (the argument, with its index in a batch) before the part that failed."""
     if key is None:
         return []
     if isinstance(key, str):
-        key = parse_resonance_key(key, lenient=True)
+        try:
+            key = parse_resonance_key(key, lenient=True)
+        except ParseError as error:
+            raise ParseError(f"{field}: {error}", field=field) from None
     tokens = []
     for part in ("tone", "pace", "intent"):
         value = getattr(key, part, None)
         if value is not None:
             tokens.append(f"{part}={getattr(value, 'value', value)!s}".lower())
     if not tokens and not hasattr(key, "tone"):
-        raise invalid("resonance_key", f"must be a ResonanceKey, a str or None, got {key!r}")
+        raise invalid(field, f"must be a ResonanceKey, a str or None, got {key!r}")
     return tokens
 
 
@@ -522,9 +526,16 @@ class Router:
             raise
 
     def swap_from(self, source: Router | str | os.PathLike[str]) -> None:
-        """Replace the model by another router's or a saved file's, atomically."""
+        """Replace the model by another router's or a saved file's, atomically. An unfitted
+        router is refused (as :meth:`save` refuses to write one) and this one keeps its model,
+        so a bad reload cannot take a serving router down."""
         if isinstance(source, Router):
-            self._core.swap_from(source._core)
+            model = source._core.snapshot()
+            if not model.fitted:
+                raise invalid(
+                    "source", "is not fitted; the router keeps its model (fit it or load a file)"
+                )
+            self._core.swap_from(model)
         else:
             self._core.load_bytes(Path(source).read_bytes())
 
@@ -640,7 +651,7 @@ class Router:
         values = _texts(keys, "resonance_keys")
         if len(values) != n:
             raise invalid("resonance_keys", f"has {len(values)} entries but queries has {n}")
-        return [_key_tokens(k) for k in values]
+        return [_key_tokens(k, f"resonance_keys[{i}]") for i, k in enumerate(values)]
 
     def fit(
         self,
@@ -767,7 +778,13 @@ class Router:
     ) -> RouteResult:
         """Route one query (``str``, or UTF-8 ``bytes``). ``embedder`` (a
         :class:`GeminiEmbedder` on a blocking client) fetches the query's embedding instead
-        of ``embedding``."""
+        of ``embedding``.
+
+        Every input is checked before anything is routed, so a bad key, an over-size query or
+        a failed embedding request raises rather than returning a result, crisis or not. A
+        service that must answer crisis language whatever else fails checks the text with
+        :func:`crisis_phrases` (the same stage, no model, no key, no embedding, texts up to
+        4 MiB) and shows :func:`safe_response` when it fires."""
         if not isinstance(query, (str, bytes)):
             raise invalid("query", f"must be str or bytes, got {type(query).__name__}")
         key = [] if resonance_key is None else _key_tokens(resonance_key)

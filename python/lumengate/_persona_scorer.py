@@ -56,7 +56,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lumengate._native import core
-from lumengate._persona_keys import _text_argument
+from lumengate._persona_keys import _check_query, _text_argument
 from lumengate.errors import invalid
 
 __all__ = ["HybridScorer", "Item", "TopK"]
@@ -565,9 +565,8 @@ class HybridScorer:
         if self._texts is not None:
             if not isinstance(query, str):
                 raise invalid("query", f"must be text for this scorer, got {type(query).__name__}")
-            if not query.strip():
-                raise invalid("query", "must not be empty or only whitespace (use None)")
-            return _text_argument(query, "query"), None
+            # Refused exactly when route() refuses it (blank or invisible only); no query is None.
+            return _check_query(_text_argument(query, "query")), None
         if isinstance(query, str):
             raise invalid(
                 "query", "this scorer was built from embeddings; pass a float32 query vector"

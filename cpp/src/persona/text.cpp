@@ -26,13 +26,17 @@ std::string nfc_casefold(std::string_view text, const std::string& field) {
     return {reinterpret_cast<const char*>(out), static_cast<std::size_t>(n)};
 }
 
-// Whitespace, control and format characters (zero-width space, byte order mark, soft
-// hyphen...): nothing a reader sees, so a query made only of them is blank.
+// Nothing a reader sees, so a query made only of these is blank: whitespace, control and
+// format characters, Unicode's default-ignorable code points (zero-width space, byte order
+// mark, soft hyphen, the Hangul fillers U+3164 / U+115F / U+FFA0 that Korean apps use as an
+// "empty" character, variation selectors...) and the blank Braille pattern U+2800.
 bool is_blank(char32_t cp) noexcept {
-    if (cp <= 0x20U || cp == 0x7FU) return true;
+    if (cp <= 0x20U || cp == 0x7FU || cp == 0x2800U) return true;
     if (is_space(cp)) return true;
-    const auto category = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
-    return category == UTF8PROC_CATEGORY_CC || category == UTF8PROC_CATEGORY_CF;
+    const auto point = static_cast<utf8proc_int32_t>(cp);
+    const auto category = utf8proc_category(point);
+    return category == UTF8PROC_CATEGORY_CC || category == UTF8PROC_CATEGORY_CF ||
+           utf8proc_get_property(point)->ignorable;
 }
 
 // Position of the first malformed sequence, or npos; `only_blank` tells whether every code
@@ -120,8 +124,8 @@ std::string normalize_query(std::string_view text, std::size_t max_bytes,
     }
     if (only_blank) {
         throw InvalidArgument(field,
-                              "must not be only whitespace or invisible characters (control or "
-                              "format characters such as U+200B)");
+                              "must not be only whitespace or invisible characters (control, "
+                              "format or default-ignorable characters such as U+200B or U+3164)");
     }
     return nfc_casefold(text, field);
 }
