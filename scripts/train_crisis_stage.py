@@ -107,6 +107,8 @@ def compact(normalized: str) -> str:
             continue
         if ch in "\u2018\u2019":
             ch = "'"
+        elif "\uff01" <= ch <= "\uff5e":  # full-width ASCII
+            ch = chr(ord(ch) - 0xFEE0)
         if pending and not (_is_hangul(last) and _is_hangul(ch)):
             out.append(" ")
         pending = False

@@ -319,6 +319,16 @@ def test_korean_spacing_variants_read_alike() -> None:
     assert native.crisis_compact("kill  -9 서버 죽음") == "kill -9 서버죽음"
 
 
+def test_full_width_latin_reads_as_ascii() -> None:
+    # Korean input methods type Latin letters full-width; NFC and case folding keep them so.
+    assert native.crisis_compact("ｋｉｌｌ\u3000ｍｙｓｅｌｆ！") == "kill myself!"
+    wide = "Ｉ ｗａｎｔ ｔｏ ｋｉｌｌ ｍｙｓｅｌｆ"
+    assert persona.crisis_phrases(wide)
+    r = persona.Router.default().route(wide)
+    assert r.crisis and r.persona == "lua"
+    assert not persona.Router.default().route("ｋｉｌｌ ｔｈｅ ｐｒｏｃｅｓｓ").crisis
+
+
 def test_safe_response_text_is_unchanged() -> None:
     digest = hashlib.sha256(persona.safe_response().encode("utf-8")).hexdigest()
     assert digest == SAFE_RESPONSE_SHA256

@@ -2591,12 +2591,15 @@ void compact_into(std::string_view text, std::string& out) {
             pending_space = last != first;
             continue;
         }
+        // Curly quotes read as the ASCII apostrophe, and full-width ASCII (U+FF01..U+FF5E,
+        // which Korean input methods produce: "ｋｉｌｌ ｍｙｓｅｌｆ") as ASCII; both are shorter.
         const bool quote = cp == 0x2019 || cp == 0x2018;
-        const char32_t kept = quote ? U'\'' : cp;
+        const bool wide = cp >= 0xFF01 && cp <= 0xFF5E;
+        const char32_t kept = quote ? U'\'' : wide ? cp - 0xFEE0 : cp;
         if (pending_space && !(is_hangul(previous) && is_hangul(kept))) *last++ = ' ';
         pending_space = false;
-        if (quote) {
-            *last++ = '\'';
+        if (quote || wide) {
+            *last++ = static_cast<char>(kept);
         } else {
             for (std::size_t b = begin; b < pos; ++b) *last++ = text[b];
         }
