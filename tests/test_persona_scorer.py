@@ -603,6 +603,7 @@ def test_bad_inputs_name_the_field(scorer: persona.HybridScorer) -> None:
         ("query", lambda: scorer.top_k("ann", "   ")),
         ("query", lambda: scorer.top_k("ann", np.ones(4))),
         ("query", lambda: scorer.top_k("nobody-at-all", None, None)),
+        ("query", lambda: scorer.top_k("nobody-at-all", None, {})),
         ("interactions", lambda: persona.HybridScorer(TEXT_ITEMS, [("u", "ghost", 1.0)])),
         ("interactions", lambda: persona.HybridScorer(TEXT_ITEMS, [("u", "cv", -1.0)])),
         ("items", lambda: persona.HybridScorer([{"id": "a", "title": "x", "affinity": {"x": 1}}])),

@@ -434,7 +434,9 @@ class HybridScorer:
 
         ``query`` is text for a text scorer or a vector for an embeddings scorer;
         ``persona_probs`` maps persona id → probability (a router result's ``scores``) or is an
-        array aligned to :attr:`personas`. ``exclude_seen`` drops the user's history items.
+        array aligned to :attr:`personas`: each in [0, 1], summing to at most 1 (a partial
+        distribution scales the PA part down; an empty mapping is no information, as None).
+        ``exclude_seen`` drops the user's history items.
         """
         # More than the catalog holds is the whole catalog.
         k = _whole(k, "k", 1, len(self._ids))
@@ -577,6 +579,8 @@ class HybridScorer:
         if persona_probs is None:
             return None
         if isinstance(persona_probs, Mapping):
+            if not persona_probs:  # no persona information, as None
+                return None
             unknown = [p for p in persona_probs if p not in self._personas]
             if unknown:
                 raise invalid(
