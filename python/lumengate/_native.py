@@ -40,12 +40,22 @@ def max_threads() -> int | None:
     return cap or None
 
 
-def resolve_threads(threads: int | None) -> int:
-    """Threads a batch call will use: ``None`` means every available CPU, after the cap."""
+# Thread counts above this are clamped: no machine has more, and the core takes a size_t.
+MAX_THREADS = 1 << 16
+
+
+def thread_argument(threads: int | None) -> int:
+    """A batch call's ``threads`` as the core takes it: 0 for ``None`` (every available CPU),
+    else a whole number >= 1, clamped to :data:`MAX_THREADS`."""
     if threads is None:
-        return int(_core.resolve_threads(0))
+        return 0
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         from lumengate.errors import invalid
 
         raise invalid("threads", f"must be a whole number >= 1 or None, got {threads!r}")
-    return int(_core.resolve_threads(threads))
+    return min(threads, MAX_THREADS)
+
+
+def resolve_threads(threads: int | None) -> int:
+    """Threads a batch call will use: ``None`` means every available CPU, after the cap."""
+    return int(_core.resolve_threads(thread_argument(threads)))

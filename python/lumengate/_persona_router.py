@@ -41,6 +41,7 @@ import numpy.typing as npt
 
 from lumengate import _persona_embed
 from lumengate._native import core
+from lumengate._native import thread_argument as _threads
 from lumengate._persona_keys import _str_tuple, _text_argument, parse_resonance_key
 from lumengate.errors import ParseError, invalid
 
@@ -428,19 +429,6 @@ def _embeddings(embeddings: object, n: int) -> npt.NDArray[np.float32] | None:
     if array.ndim != 2 or array.shape[0] != n:
         raise invalid("embeddings", f"must have shape [{n}, d], got {list(array.shape)}")
     return array
-
-
-# Thread counts above this are clamped: no machine has more, and the core takes a size_t.
-_MAX_THREADS = 1 << 16
-
-
-def _threads(threads: int | None) -> int:
-    """The core's thread argument: 0 means every available CPU."""
-    if threads is None:
-        return 0
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise invalid("threads", f"must be a whole number >= 1 or None, got {threads!r}")
-    return min(threads, _MAX_THREADS)
 
 
 def _whole(value: object, field: str, low: int, high: int) -> int:

@@ -56,6 +56,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lumengate._native import core
+from lumengate._native import thread_argument as _threads
 from lumengate._persona_keys import _check_query, _text_argument
 from lumengate.errors import invalid
 
@@ -129,16 +130,6 @@ class TopK:
 
 # The largest hashed text-feature space: its idf table alone is 8 bytes a feature.
 _MAX_FEATURES = 1 << 24
-# Thread counts above this are clamped: no machine has more, and the core takes a size_t.
-_MAX_THREADS = 1 << 16
-
-
-def _threads(threads: int | None) -> int:
-    if threads is None:
-        return 0
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise invalid("threads", f"must be a whole number >= 1 or None, got {threads!r}")
-    return min(threads, _MAX_THREADS)
 
 
 def _weights(weights: Sequence[float]) -> tuple[float, float, float]:
