@@ -23,7 +23,7 @@ import asyncio
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -407,9 +407,12 @@ def fetch(
     expected: int | None,
     *,
     single: bool = False,
+    check: Callable[[], object] | None = None,
 ) -> Any:
     """``embeddings`` as given, or the embedder's vectors for ``texts`` (blocking), checked
-    against the router's embedding size ``expected`` (``None``: no check, as for fit)."""
+    against the router's embedding size ``expected`` (``None``: no check, as for fit).
+    ``check`` runs before a request is sent: the caller's own argument checks, so whatever
+    it would refuse costs no request."""
     _check_pair(embeddings, embedder, single)
     if embedder is None:
         return embeddings
@@ -419,6 +422,8 @@ def fetch(
             "use `await router.aroute(...)` / `await router.aroute_many(...)`, or pass "
             "embeddings=await embedder.aembed(texts)"
         )
+    if check is not None:
+        check()
     _check_dim(embedder, expected, embedder.dimensions)
     vectors = embedder.embed(texts)
     if len(vectors) == 0:
@@ -434,6 +439,7 @@ async def afetch(
     expected: int | None,
     *,
     single: bool = False,
+    check: Callable[[], object] | None = None,
 ) -> Any:
     """As :func:`fetch`, awaiting an asyncio client."""
     _check_pair(embeddings, embedder, single)
@@ -444,6 +450,8 @@ async def afetch(
             "embedder: wraps a gemini.BlockingClient; await an embedder on an asyncio "
             "gemini.Client here, or call router.route(..., embedder=) / route_many instead"
         )
+    if check is not None:
+        check()
     _check_dim(embedder, expected, embedder.dimensions)
     vectors = await embedder.aembed(texts)
     if len(vectors) == 0:

@@ -693,11 +693,14 @@ class Router:
         if isinstance(C, bool) or not isinstance(C, (int, float)) or not 0 < C < math.inf:
             raise invalid("C", f"must be a finite number > 0, got {C!r}")
         keys = model._keys(resonance_keys, len(texts))
-        if embedder is not None:
-            # Everything the core would refuse is refused before the request is paid for.
-            _persona_embed._check_pair(embeddings, embedder, False)
-            model._core.check_queries(texts, False, False)
-        embeddings = _persona_embed.fetch(embedder, embeddings, texts, None)
+        # Everything the core would refuse is refused before a request is paid for.
+        embeddings = _persona_embed.fetch(
+            embedder,
+            embeddings,
+            texts,
+            None,
+            check=lambda: model._core.check_queries(texts, False, False),
+        )
         model._core.fit(
             texts,
             y,
@@ -738,10 +741,13 @@ class Router:
         model = self._snapshot()
         y = model._labels(labels, len(texts))
         keys = model._keys(resonance_keys, len(texts))
-        if embedder is not None:
-            _persona_embed._check_pair(embeddings, embedder, False)
-            model._core.check_queries(texts)
-        embeddings = _persona_embed.fetch(embedder, embeddings, texts, model._expected_dim())
+        embeddings = _persona_embed.fetch(
+            embedder,
+            embeddings,
+            texts,
+            model._expected_dim(),
+            check=lambda: model._core.check_queries(texts),
+        )
         temperature = float(
             model._core.calibrate(
                 texts,
@@ -776,12 +782,14 @@ class Router:
         if not isinstance(query, (str, bytes)):
             raise invalid("query", f"must be str or bytes, got {type(query).__name__}")
         key = [] if resonance_key is None else _key_tokens(resonance_key)
-        if embedder is not None:
-            _persona_embed._check_pair(embedding, embedder, True)
-            self._core.check_queries([query], True)
         if embedder is not None or embedding is not None:
             fetched = _persona_embed.fetch(
-                embedder, embedding, [query], self._expected_dim(), single=True
+                embedder,
+                embedding,
+                [query],
+                self._expected_dim(),
+                single=True,
+                check=lambda: self._core.check_queries([query], True),
             )
             embedding = fetched[0] if embedder is not None else fetched
         vector = None if embedding is None else _float32(embedding, "embedding")
@@ -801,10 +809,13 @@ class Router:
         texts = _texts(queries)
         workers = _threads(threads)
         keys = self._keys(resonance_keys, len(texts))
-        if embedder is not None:
-            _persona_embed._check_pair(embeddings, embedder, False)
-            self._core.check_queries(texts)
-        embeddings = _persona_embed.fetch(embedder, embeddings, texts, self._expected_dim())
+        embeddings = _persona_embed.fetch(
+            embedder,
+            embeddings,
+            texts,
+            self._expected_dim(),
+            check=lambda: self._core.check_queries(texts),
+        )
         ids, persona, confidence, probs, crisis, abstained = self._core.route_many(
             texts, keys, _embeddings(embeddings, len(texts)), workers
         )
@@ -824,9 +835,13 @@ class Router:
         # A bad key or query fails before the request is paid for.
         if resonance_key is not None:
             _key_tokens(resonance_key)
-        self._core.check_queries([query], True)
         vectors = await _persona_embed.afetch(
-            embedder, None, [query], self._expected_dim(), single=True
+            embedder,
+            None,
+            [query],
+            self._expected_dim(),
+            single=True,
+            check=lambda: self._core.check_queries([query], True),
         )
         return self.route(query, resonance_key, embedding=vectors[0])
 
@@ -844,8 +859,13 @@ class Router:
         # Bad arguments fail before the request is paid for.
         _threads(threads)
         self._keys(resonance_keys, len(texts))
-        self._core.check_queries(texts)
-        vectors = await _persona_embed.afetch(embedder, None, texts, self._expected_dim())
+        vectors = await _persona_embed.afetch(
+            embedder,
+            None,
+            texts,
+            self._expected_dim(),
+            check=lambda: self._core.check_queries(texts),
+        )
         return self.route_many(texts, resonance_keys, embeddings=vectors, threads=threads)
 
     def logits(
