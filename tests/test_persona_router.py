@@ -214,6 +214,58 @@ def test_ngram_block_equals_sklearn_char_wb_tfidf(data: tuple[list[str], ...]) -
         np.testing.assert_allclose(row, expected / np.sqrt(norm2), rtol=1e-12, atol=1e-15)
 
 
+def test_ngram_counts_hold_for_huge_queries_and_do_not_leak_between_queries(
+    data: tuple[list[str], ...],
+) -> None:
+    import threading
+
+    import xxhash
+    from sklearn.feature_extraction import text as sklearn_text
+
+    train_x, train_y, test_x, _ = data
+    plain = [FakePersona(p.id, (), ()) for p in PERSONAS]
+    router = persona.Router(plain, max_query_bytes=1 << 20).fit(train_x, train_y)
+    char_wb = sklearn_text.CountVectorizer(analyzer="char_wb", ngram_range=(2, 4)).build_analyzer()
+    # Random Hangul and Latin words: more n-grams (~300,000) than the 2**18 buckets, and nearly
+    # every bucket used, so n-gram counting works at its largest.
+    rng = np.random.default_rng(7)
+    alphabet = [chr(c) for c in range(0xAC00, 0xAC00 + 400)] + list("abcdefghijklmnopqrstuvwxyz")
+    words = ["".join(rng.choice(alphabet, size=rng.integers(1, 7))) for _ in range(30_000)]
+    huge = " ".join(words)
+
+    def buckets(text: str) -> list[int]:
+        return [xxhash.xxh3_64_intdigest(g.encode()) & (2**18 - 1) for g in char_wb(text)]
+
+    counts = sklearn_text.CountVectorizer(analyzer=buckets)
+    tfidf = sklearn_text.TfidfTransformer(sublinear_tf=True)
+    tfidf.fit(counts.fit_transform([native.normalize_query(t) for t in train_x]))
+    values: dict[int, int] = {}
+    for b in buckets(native.normalize_query(huge, 1 << 20)):
+        values[b] = values.get(b, 0) + 1
+    assert sum(values.values()) > 2**18 and len(values) > 2**17
+    # Most buckets are unseen in fit and count only in the norm, which holds every bucket's
+    # count, so one wrong count anywhere changes the whole row.
+    ours = router.features([huge])[:, :-8].toarray()[0]
+    idf_unseen = np.log(1 + len(train_x)) + 1
+    expected = np.zeros_like(ours)
+    norm2 = 0.0
+    for b, count in values.items():
+        column = counts.vocabulary_.get(b)
+        weight = (1 + np.log(count)) * (idf_unseen if column is None else tfidf.idf_[column])
+        norm2 += weight**2
+        if column is not None:
+            expected[column] = weight
+    np.testing.assert_allclose(ours, expected / np.sqrt(norm2), rtol=1e-9, atol=1e-15)
+
+    # The same short queries after the huge one, and first on a fresh thread: equal rows.
+    after = router.features(test_x[:20]).toarray()
+    fresh: list[np.ndarray] = []
+    worker = threading.Thread(target=lambda: fresh.append(router.features(test_x[:20]).toarray()))
+    worker.start()
+    worker.join()
+    np.testing.assert_array_equal(after, fresh[0])
+
+
 def _sklearn_terms(char_ngrams: tuple[int, int], word_ngrams: int) -> object:
     """scikit-learn's own char_wb and word analyzers, hashed into our 2**18 buckets with XXH3
     (word n-grams with seed 1, so a word and the same letters inside a word stay apart)."""

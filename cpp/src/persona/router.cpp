@@ -87,8 +87,9 @@ struct TermScratch {
     std::vector<std::string_view> recent;
     std::string joined;
     std::vector<std::uint32_t> hashes;
-    std::vector<std::uint32_t> spare;
-    std::vector<std::uint32_t> run_starts;
+    // Empty between calls; see bucket_counts_with.
+    std::vector<std::uint64_t> table;
+    std::vector<std::uint32_t> filled;
 };
 
 TermScratch& term_scratch() { return thread_scratch<TermScratch>(); }
@@ -228,56 +229,6 @@ std::uint32_t bucket_of(std::string_view ngram) noexcept { return char_bucket(ng
 
 std::uint32_t word_bucket_of(std::string_view words) noexcept { return word_bucket(words); }
 
-void sort_keys(std::span<std::uint32_t> keys, std::vector<std::uint32_t>& spare,
-               std::uint32_t max_key) {
-    const std::size_t n = keys.size();
-    const auto bits = static_cast<unsigned>(std::bit_width(max_key));
-    if (n < 64 || bits < 8 || bits > 22) {
-        std::sort(keys.begin(), keys.end());
-        return;
-    }
-    // Least-significant-digit radix sort in two passes of at most 11 bits: counting both
-    // digits takes one read, then each pass scatters every key once. No comparisons, so no
-    // mispredicted branches, which is what a comparison or insertion sort of hashes spends
-    // most of its time on.
-    const unsigned low_bits = bits / 2;
-    const std::uint32_t low_mask = (1U << low_bits) - 1U;
-    const std::size_t low_size = std::size_t{1} << low_bits;
-    const std::size_t high_size = std::size_t{1} << (bits - low_bits);
-    std::array<std::uint32_t, 1U << 11U> low;
-    std::array<std::uint32_t, 1U << 11U> high;
-    std::fill_n(low.begin(), low_size, 0U);
-    std::fill_n(high.begin(), high_size, 0U);
-    for (const std::uint32_t key : keys) {
-        ++low[key & low_mask];
-        ++high[key >> low_bits];
-    }
-    std::uint32_t sum = 0;
-    for (std::size_t d = 0; d < low_size; ++d) sum += std::exchange(low[d], sum);
-    sum = 0;
-    for (std::size_t d = 0; d < high_size; ++d) sum += std::exchange(high[d], sum);
-    if (spare.size() < n) spare.resize(n);
-    for (const std::uint32_t key : keys) spare[low[key & low_mask]++] = key;
-    for (std::size_t i = 0; i < n; ++i) keys[high[spare[i] >> low_bits]++] = spare[i];
-}
-
-std::size_t run_starts(std::span<const std::uint32_t> keys, std::vector<std::uint32_t>& starts) {
-    const auto n = static_cast<std::uint32_t>(keys.size());
-    if (n == 0) return 0;
-    if (starts.size() < keys.size() + 1) starts.resize(keys.size() + 1);
-    std::uint32_t* out = starts.data();
-    // Without a branch per key, since where runs end is unpredictable: every position is
-    // written to the next free slot, and the slot is kept only when the key changes there.
-    std::size_t runs = 1;
-    out[0] = 0;
-    for (std::uint32_t i = 1; i < n; ++i) {
-        out[runs] = i;
-        runs += static_cast<std::size_t>(keys[i] != keys[i - 1]);
-    }
-    out[runs] = n;
-    return runs;
-}
-
 namespace {
 
 // Flattened so XXH3 and the analyzer's helpers inline into the per-term loop.
@@ -287,13 +238,45 @@ namespace {
     s.hashes.clear();
     for_each_term(normalized, analyzer, s,
                   [&](std::string_view, std::uint32_t bucket) { s.hashes.push_back(bucket); });
-    sort_keys(s.hashes, s.spare, hash_buckets - 1U);
-    const std::size_t runs = run_starts(s.hashes, s.run_starts);
-    const std::uint32_t* starts = s.run_starts.data();
-    out.resize(runs);
-    for (std::size_t r = 0; r < runs; ++r) {
-        out[r] = {s.hashes[starts[r]], starts[r + 1] - starts[r]};
+    out.clear();
+    const std::size_t n = s.hashes.size();
+    if (n == 0) return;
+    // Counted in an open-addressing table with at least twice as many slots as terms, so probe
+    // sequences stay short. A slot holds the bucket in its high half and 1 + its entry in `out`
+    // in the low half; 0 is empty. The table is kept per thread and all-empty between calls:
+    // only the slots a query filled are cleared again, not the whole table. Buckets come out
+    // in the order each first occurs in the query: deterministic, like a sort, for less work.
+    // No query has more distinct buckets than hash_buckets, which bounds the table too.
+    const auto bits =
+        std::clamp<unsigned>(static_cast<unsigned>(std::bit_width(2 * n - 1)), 6, hash_bits + 1);
+    const std::size_t mask = (std::size_t{1} << bits) - 1;
+    if (s.table.size() <= mask) s.table.resize(mask + 1, 0);
+    std::uint64_t* table = s.table.data();
+    // Reserved first, so nothing in the loop allocates or throws with the table half filled.
+    const std::size_t distinct = std::min<std::size_t>(n, hash_buckets);
+    out.reserve(distinct);
+    s.filled.clear();
+    s.filled.reserve(distinct);
+    for (const std::uint32_t bucket : s.hashes) {
+        // Fibonacci hashing: the top bits of the product spread any bucket range evenly.
+        std::size_t slot =
+            static_cast<std::size_t>((bucket * 0x9E3779B97F4A7C15ULL) >> (64U - bits));
+        for (;;) {
+            const std::uint64_t entry = table[slot];
+            if (entry == 0) {
+                out.emplace_back(bucket, 1U);
+                table[slot] = (std::uint64_t{bucket} << 32U) | out.size();
+                s.filled.push_back(static_cast<std::uint32_t>(slot));
+                break;
+            }
+            if (static_cast<std::uint32_t>(entry >> 32U) == bucket) {
+                ++out[static_cast<std::uint32_t>(entry) - 1U].second;
+                break;
+            }
+            slot = (slot + 1) & mask;
+        }
     }
+    for (const std::uint32_t slot : s.filled) table[slot] = 0;
 }
 
 }  // namespace

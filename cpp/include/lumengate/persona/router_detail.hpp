@@ -20,13 +20,8 @@ void for_each_ngram(std::string_view normalized, const Analyzer& analyzer,
 std::uint32_t bucket_of(std::string_view ngram) noexcept;
 std::uint32_t word_bucket_of(std::string_view words) noexcept;
 inline constexpr std::uint64_t word_hash_seed = 1;
-// Sorts keys (all <= max_key) ascending; `spare` is scratch space.
-void sort_keys(std::span<std::uint32_t> keys, std::vector<std::uint32_t>& spare,
-               std::uint32_t max_key);
-// Where each run of equal keys in sorted `keys` starts: starts[0..runs) plus starts[runs] =
-// keys.size(), so run r has starts[r + 1] - starts[r] keys. Returns runs (0 for no keys).
-std::size_t run_starts(std::span<const std::uint32_t> keys, std::vector<std::uint32_t>& starts);
-// (bucket, count) pairs of a normalised query, ascending by bucket.
+// (bucket, count) pairs of a normalised query, each bucket once, in the order its first term
+// occurs in the query.
 void bucket_counts(std::string_view normalized, const Analyzer& analyzer,
                    std::vector<std::pair<std::uint32_t, std::uint32_t>>& out);
 // Rejects an analyzer outside 1 <= char_min <= char_max <= 8, word_max <= 3.
