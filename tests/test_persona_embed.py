@@ -136,7 +136,7 @@ def test_smaller_batch_size_is_honoured(fake: FakeGemini) -> None:
 def test_batch_size_above_the_api_limit_is_refused(fake: FakeGemini) -> None:
     with _blocking(fake) as client, pytest.raises(InvalidArgument) as caught:
         persona.GeminiEmbedder(client, batch_size=101)
-    assert caught.value.field == "batch_size" and "1..100" in str(caught.value)
+    assert caught.value.field == "batch_size" and "in [1, 100]" in str(caught.value)
 
 
 def test_identical_texts_are_sent_once_and_cached(fake: FakeGemini) -> None:

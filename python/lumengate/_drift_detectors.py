@@ -32,7 +32,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from lumengate._native import core
+from lumengate._native import core, whole
 from lumengate.errors import invalid
 
 __all__ = ["ADWIN", "KSWIN", "NonFinite", "PageHinkley", "detector_from_bytes"]
@@ -43,12 +43,6 @@ NonFinite = Literal["reject", "drop"]
 """What a detector does with NaN and inf: raise (naming the index) or skip and count them."""
 
 _Detector = TypeVar("_Detector", "ADWIN", "PageHinkley", "KSWIN")
-
-
-def _whole(field: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise invalid(field, f"must be a whole number, got {value!r}")
-    return int(value)
 
 
 def _number(field: str, value: object) -> float:
@@ -104,10 +98,10 @@ class ADWIN(_native.ADWIN):
     ) -> None:
         super().__init__(
             _number("delta", delta),
-            _whole("clock", clock),
-            _whole("max_buckets", max_buckets),
-            _whole("min_window_length", min_window_length),
-            _whole("grace_period", grace_period),
+            whole(clock, "clock"),
+            whole(max_buckets, "max_buckets"),
+            whole(min_window_length, "min_window_length"),
+            whole(grace_period, "grace_period"),
             non_finite=non_finite,
         )
 
@@ -157,7 +151,7 @@ class PageHinkley(_native.PageHinkley):
         if not isinstance(mode, str):
             raise invalid("mode", f"must be 'both', 'up' or 'down', got {mode!r}")
         super().__init__(
-            _whole("min_instances", min_instances),
+            whole(min_instances, "min_instances"),
             _number("delta", delta),
             _number("threshold", threshold),
             _number("alpha", alpha),
@@ -233,8 +227,8 @@ class KSWIN(_native.KSWIN):
                 raise invalid("window", f"must hold numbers ({error})") from error
         super().__init__(
             _number("alpha", alpha),
-            _whole("window_size", window_size),
-            _whole("stat_size", stat_size),
+            whole(window_size, "window_size"),
+            whole(stat_size, "stat_size"),
             words,
             seed is not None,
             initial,

@@ -31,20 +31,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from lumengate._native import core
+from lumengate._native import core, whole
 from lumengate.errors import invalid
 
 __all__ = ["Limits", "RetryPolicy"]
 
 _native = core.gemini
-
-
-def _whole(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise invalid(name, f"must be a whole number, got {value!r}")
-    if not -(2**31) <= value < 2**31:
-        raise invalid(name, f"must be a whole number that fits in 32 bits, got {value!r}")
-    return value
+# Whole-number fields cross into the core as 32-bit ints.
+_INT32 = (-(2**31), 2**31 - 1)
 
 
 def _number(name: str, value: object) -> float:
@@ -56,7 +50,7 @@ def _number(name: str, value: object) -> float:
 def _statuses(value: object) -> tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise invalid("statuses", f"must be a sequence of HTTP statuses, got {value!r}")
-    return tuple(_whole(f"statuses[{i}]", status) for i, status in enumerate(value))
+    return tuple(whole(status, f"statuses[{i}]", *_INT32) for i, status in enumerate(value))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,7 +74,7 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         set_field = object.__setattr__
-        set_field(self, "max_attempts", _whole("max_attempts", self.max_attempts))
+        set_field(self, "max_attempts", whole(self.max_attempts, "max_attempts", *_INT32))
         for name in ("initial_delay_s", "max_delay_s", "multiplier", "budget_s"):
             set_field(self, name, _number(name, getattr(self, name)))
         set_field(self, "statuses", _statuses(self.statuses))
@@ -91,7 +85,7 @@ class RetryPolicy:
 
     def backoff_cap(self, retry: int) -> float:
         """Upper bound in seconds of the random wait before retry ``retry`` (0 = the first)."""
-        return float(_native.retry_backoff_cap(self, _whole("retry", retry)))
+        return float(_native.retry_backoff_cap(self, whole(retry, "retry", *_INT32)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,7 +106,7 @@ class Limits:
     def __post_init__(self) -> None:
         set_field = object.__setattr__
         for name in ("max_concurrent", "breaker_failures"):
-            set_field(self, name, _whole(name, getattr(self, name)))
+            set_field(self, name, whole(getattr(self, name), name, *_INT32))
         for name in ("rpm", "tpm", "breaker_reset_s"):
             set_field(self, name, _number(name, getattr(self, name)))
         _native.validate_limits(self)

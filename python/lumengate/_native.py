@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 try:
     from lumengate import _core
 except ImportError as error:  # pragma: no cover - exercised only on a broken install
@@ -38,6 +40,31 @@ def max_threads() -> int | None:
     """The process-wide thread cap, or None when there is none."""
     cap = int(_core.max_threads())
     return cap or None
+
+
+def whole(value: object, field: str, low: int | None = None, high: int | None = None) -> int:
+    """``value`` as an ``int``: a whole number (``int`` or a NumPy integer, never ``bool``)
+    within ``[low, high]`` (an open end when None). The error names ``field`` and the range."""
+    allowed = (
+        f" in [{low}, {high}]"
+        if low is not None and high is not None
+        else f" >= {low}"
+        if low is not None
+        else f" <= {high}"
+        if high is not None
+        else ""
+    )
+    number: int | None = None
+    if not isinstance(value, bool):
+        try:
+            number = operator.index(value)  # type: ignore[arg-type]
+        except TypeError:
+            number = None
+    if number is None or (low is not None and number < low) or (high is not None and number > high):
+        from lumengate.errors import invalid
+
+        raise invalid(field, f"must be a whole number{allowed}, got {value!r}")
+    return number
 
 
 # Thread counts above this are clamped: no machine has more, and the core takes a size_t.

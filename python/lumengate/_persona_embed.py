@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lumengate._gemini_client import BlockingClient, Client
+from lumengate._native import whole
 from lumengate.errors import InvalidArgument, ResponseParseError, invalid
 
 __all__ = ["EmbedCacheInfo", "GeminiEmbedder"]
@@ -60,15 +61,6 @@ class EmbedCacheInfo:
     maxsize: int
     currsize: int
     requests: int
-
-
-def _positive_int(value: object, name: str, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise invalid(name, f"must be a whole number, got {value!r}")
-    if value < low or (high is not None and value > high):
-        allowed = f">= {low}" if high is None else f"in {low}..{high}"
-        raise invalid(name, f"must be {allowed}, got {value}")
-    return value
 
 
 class GeminiEmbedder:
@@ -104,7 +96,7 @@ class GeminiEmbedder:
         if not isinstance(model, str) or not model.strip():
             raise invalid("model", f"must be a non-empty model name, got {model!r}")
         if dimensions is not None:
-            dimensions = _positive_int(dimensions, "dimensions", 1)
+            dimensions = whole(dimensions, "dimensions", 1)
         if task_type is not None:
             if not isinstance(task_type, str) or task_type.upper() not in TASK_TYPES:
                 raise invalid(
@@ -117,8 +109,8 @@ class GeminiEmbedder:
         self._model = model
         self._dimensions = dimensions
         self._task_type = task_type
-        self._batch_size = _positive_int(batch_size, "batch_size", 1, MAX_BATCH)
-        self._cache_size = _positive_int(cache_size, "cache_size", 0)
+        self._batch_size = whole(batch_size, "batch_size", 1, MAX_BATCH)
+        self._cache_size = whole(cache_size, "cache_size", 0)
         self._normalize = dimensions is not None if normalize is None else normalize
         self._cache: OrderedDict[tuple[str, int | None, str | None, str], Vector] = OrderedDict()
         self._lock = threading.Lock()

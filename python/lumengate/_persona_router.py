@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lumengate import _persona_embed
-from lumengate._native import core
+from lumengate._native import core, whole
 from lumengate._native import thread_argument as _threads
 from lumengate._persona_keys import _str_tuple, _text_argument, parse_resonance_key
 from lumengate.errors import ParseError, invalid
@@ -431,12 +431,6 @@ def _embeddings(embeddings: object, n: int) -> npt.NDArray[np.float32] | None:
     return array
 
 
-def _whole(value: object, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise invalid(field, f"must be a whole number in [{low}, {high}], got {value!r}")
-    return value
-
-
 def _keywords(persona: object, field: str) -> list[str]:
     """A persona's keywords: a list of strings (a single string is an error, not its letters)."""
     return list(_str_tuple(getattr(persona, field), f"{getattr(persona, 'id', '?')}.{field}"))
@@ -671,8 +665,8 @@ class Router:
         texts = _texts(queries)
         model = self._snapshot()
         y = model._labels(labels, len(texts))
-        _whole(seed, "seed", 0, 2**64 - 1)
-        _whole(calibration_folds, "calibration_folds", 0, max(len(texts), 1))
+        seed = whole(seed, "seed", 0, 2**64 - 1)
+        calibration_folds = whole(calibration_folds, "calibration_folds", 0, max(len(texts), 1))
         if (
             not isinstance(char_ngrams, tuple)
             or len(char_ngrams) != 2
@@ -910,8 +904,8 @@ class Router:
         macro-F1, per-persona metrics, the confusion matrix, ECE and Brier score on labelled
         queries, routed as :meth:`route_many` routes them: with their ``resonance_keys`` and
         their ``embeddings`` (or those ``embedder`` fetches) when the router was fitted so."""
-        _whole(resamples, "resamples", 1, 1_000_000)
-        _whole(seed, "seed", 0, 2**128 - 1)
+        resamples = whole(resamples, "resamples", 1, 1_000_000)
+        seed = whole(seed, "seed", 0, 2**128 - 1)
         texts = _texts(queries)
         model = self._snapshot()
         y = model._labels(labels, len(texts))

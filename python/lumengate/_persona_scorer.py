@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from lumengate._native import core
+from lumengate._native import core, whole
 from lumengate._native import thread_argument as _threads
 from lumengate._persona_keys import _check_query, _text_argument
 from lumengate.errors import invalid
@@ -142,13 +142,6 @@ def _weights(weights: Sequence[float]) -> tuple[float, float, float]:
     if len(values) != 3:
         raise invalid("weights", f"must be three numbers (w_cf, w_cb, w_pa), got {len(values)}")
     return values[0], values[1], values[2]
-
-
-def _whole(value: object, name: str, minimum: int, maximum: int | None = None) -> int:
-    """A whole number >= minimum; above ``maximum`` it is clamped to it."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise invalid(name, f"must be a whole number >= {minimum}, got {value!r}")
-    return int(value) if maximum is None else min(int(value), maximum)
 
 
 def _listed(values: Iterable[object]) -> str:
@@ -274,11 +267,11 @@ class HybridScorer:
         self._affinity = self._affinity_matrix(catalog)
         self._texts: list[str] | None = [i.text for i in catalog]
         self._vectors: npt.NDArray[np.float32] | None = None
-        if _whole(n_features, "n_features", 1) > _MAX_FEATURES:
+        if whole(n_features, "n_features", 1) > _MAX_FEATURES:
             raise invalid("n_features", f"must be at most {_MAX_FEATURES}, got {n_features}")
         self._n_features = int(n_features)
         self._weights = _weights(weights)
-        self._neighbours = _whole(neighbours, "neighbours", 1)
+        self._neighbours = whole(neighbours, "neighbours", 1)
         self._threads = _threads(threads)
         self.fit(interactions)
 
@@ -334,7 +327,7 @@ class HybridScorer:
         self._texts = None
         self._n_features = 0
         self._weights = _weights(weights)
-        self._neighbours = _whole(neighbours, "neighbours", 1)
+        self._neighbours = whole(neighbours, "neighbours", 1)
         self._threads = _threads(threads)
         self.fit(interactions)
         return self
@@ -430,7 +423,7 @@ class HybridScorer:
         ``exclude_seen`` drops the user's history items.
         """
         # More than the catalog holds is the whole catalog.
-        k = _whole(k, "k", 1, len(self._ids))
+        k = min(whole(k, "k", 1), len(self._ids))
         native, user_index, n_users, cold = self._state
         text, vector = self._query(query)
         probs = self._probs(persona_probs)
@@ -456,7 +449,7 @@ class HybridScorer:
         threads: int | None = None,
     ) -> list[TopK]:
         """:meth:`top_k` for many requests at once (one per worker, all cores by default)."""
-        k = _whole(k, "k", 1, len(self._ids))
+        k = min(whole(k, "k", 1), len(self._ids))
         native, user_index, n_users, cold = self._state
         users = np.fromiter(
             (self._user_row(u, user_index, n_users) for u in user_ids),
