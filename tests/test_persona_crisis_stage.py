@@ -399,12 +399,9 @@ def test_training_script_reproduces_the_shipped_model(trained: tuple) -> None:
 
 def test_native_model_score_matches_scikit_learn(trained: tuple) -> None:
     trainer, _text, report = trained
-    texts = [r["text"] for p in trainer.POSITIVES + trainer.NEGATIVES for r in _rows(p)]
-    y = np.array(
-        [1] * sum(len(_rows(p)) for p in trainer.POSITIVES)
-        + [0] * (len(texts) - sum(len(_rows(p)) for p in trainer.POSITIVES))
-    )
-    model = trainer.fit(trainer.matrix(texts), y)
+    rows, y = trainer.training_set()
+    texts = [r["text"] for r in rows]
+    model = trainer.fit(trainer.matrix(texts), y, trainer.sample_weights(rows))
     expected = model.predict_proba(trainer.matrix(texts))[:, 1]
     got = np.array([native.crisis_verdict(t)[3] for t in texts])
     np.testing.assert_allclose(got, expected, atol=1e-5)

@@ -1164,6 +1164,15 @@ constexpr std::array kStrong = {
     "made me send pictures",
     "made me send photos",
     "made me send nudes",
+    "목을맬",
+    "목을맸",
+    "목매달",
+    "목을매달",
+    "상처냈",
+    "상처를냈",
+    "i'm just a burden",
+    "im just a burden",
+
 };
 
 // Weak phrases are topic words also used in study, news, fiction and technical text; they fire
@@ -1469,6 +1478,35 @@ constexpr std::array kWeak = {
     "not to tell anyone",
     "keeps giving me gifts",
     "이제다끝이에요",
+    "won't matter after",
+    "wont matter after",
+    "won't matter by then",
+    "wont matter by then",
+    "all be over soon",
+    "all be over by",
+    "don't see myself being here",
+    "dont see myself being here",
+    "see myself being here by",
+    "여기없을거",
+    "여기에없을거",
+    "다끝나니까",
+    "이세상에없을",
+    "말리지않았으면",
+    "말리지말아",
+    "아무도못말리",
+    "nobody will stop me",
+    "no one will stop me",
+    "nobody can stop me",
+    "다시는못볼",
+    "처음부터없던사람",
+    "없던사람이되",
+    "태어나지않았으면",
+    "태어나지말았어야",
+    "stop cutting",
+    "quit cutting",
+    "started cutting again",
+    "cutting again",
+    "just a burden to",
 };
 
 // Framing that marks look-alike text (study, fiction, news, prevention work, technical
@@ -1703,6 +1741,16 @@ constexpr std::array kFraming = {
     "for my dog",
     "방학",
     "바빴",
+    "soliloquy",
+    "werther",
+    "베르테르",
+    "media guideline",
+    "reporting on suicide",
+    "보도준칙",
+    "보도가이드",
+    "아들이",
+    "딸이",
+    "우리아이가",
 };
 
 // Ordinary phrases that contain a crisis phrase ("suicide squad", 자살골 = own goal, 유서 깊은 =
@@ -1767,6 +1815,15 @@ constexpr std::array kExcluded = {
     "본인한테맞는",
     "자신한테맞는",
     "우리한테맞는",
+    "자살스퀴즈",
+    "suicide squeeze",
+    "cutting corners",
+    "cutting costs",
+    "stop cutting corners",
+    "quit cutting corners",
+    "want to die my hair",
+    "wanna die my hair",
+    "want to die her hair",
 };
 
 // Cue pairs: a first cue followed within a few bytes by a second cue of the same family is
@@ -1783,7 +1840,7 @@ constexpr std::array kKoAgents = {
     "어떤사람",   "모르는사람", "걔가",   "그새끼",   "형이",   "형은",   "partner",
     "boyfriend",  "ex가",       "boss",   "헤어진",   "전남친", "전여친", "전남편",
     "전애인",     "stalker",    "스토커", "선임",     "원장",   "과외",   "큰아버지",
-    "작은아버지", "형부",       "매형",
+    "작은아버지", "형부",       "매형",   "manager",  "매니저",
 };
 constexpr std::array kKoAbuse = {
     "때리",     "때려",       "때렸",       "때릴",         "팼",         "협박",
@@ -1799,7 +1856,8 @@ constexpr std::array kKoAbuse = {
     "손을올려", "창고로부르", "방으로부르", "방으로불러",   "문을잠그고", "비밀이래",
     "합성",     "녹화",       "저를놀리",   "나를놀리",     "낙서해서",   "비밀번호를바꿔",
     "때린다",   "주소알아",   "주소를알아", "집앞에서기다", "방에들어오", "방에들어와",
-    "알아내서", "회사앞에",
+    "알아내서", "회사앞에",   "얼차려",     "차요",         "발로차",     "내리치",
+    "내리쳤",   "키스하려",   "억지로키스",
 };
 // Someone gone, then relief: "내가 없어지면 엄마도 편할 텐데".
 constexpr std::array kKoGone = {
@@ -1874,8 +1932,9 @@ constexpr std::array kSleeves = {
     "watch over", "bracelets", "손목시계",    "팔찌", "양말",
 };
 constexpr std::array kHidden = {
-    "팔때문", "흉터",     "가리",        "안들키",      "보면안", "cuts",
-    "scars",  "보이면안", "nobody sees", "no one sees", "보이면", "보면안되",
+    "팔때문",          "흉터",     "가리",        "안들키",      "보면안", "cuts",
+    "scars",           "보이면안", "nobody sees", "no one sees", "보이면", "보면안되",
+    "hard to explain", "excuses",  "explain",
 };
 constexpr std::array kHiddenFirst = {
     "팔때문", "흉터때문", "상처때문", "cuts때문", "줄들때문", "자국때문", "흉때문",
@@ -2102,8 +2161,13 @@ constexpr std::array kArriving = {"소리만들려도", "소리가들리면", "c
 constexpr std::array kFear = {"몸이굳", "flinch", "숨어",   "애들을방에", "방에들여보내",
                               "숨죽",   "무서",   "scared", "shaking",    "떨려"};
 // Marks on the body, then deeper or running out of hidden places.
-constexpr std::array kBodyMarks = {"marks", "cuts", "lines"};
-constexpr std::array kWorse = {"deeper", "running out of places", "places nobody", "places no one"};
+constexpr std::array kBodyMarks = {
+    "marks", "cuts", "lines", "burns", "scars", "burn marks",
+};
+constexpr std::array kWorse = {
+    "deeper",     "running out of places", "places nobody", "places no one", "new ones",
+    "adding new", "keep adding",
+};
 // Cutting or self-harm, then done.
 constexpr std::array kSelfHarmWord = {"cutting", "self harm", "self-harm", "sh", "자해"};
 constexpr std::array kDone = {"했는데", "했어요", "했어", "했다"};
@@ -2112,8 +2176,9 @@ constexpr std::array kBladeKept = {
     "칼날", "blade", "면도날", "커터칼", "sharpener blade", "연필깎이", "pencil sharpener",
 };
 constexpr std::array kNotForUse = {
-    "게아니",         "not for pencils", "it's not for", "용도가아니",   "깎으려는건아니",
-    "깎으려는게아니", "bad days",        "없으면잠을못", "없으면잠이안",
+    "게아니",         "not for pencils", "it's not for",   "용도가아니",   "깎으려는건아니",
+    "깎으려는게아니", "bad days",        "없으면잠을못",   "없으면잠이안", "못버렸",
+    "못버리겠",       "can't throw",     "couldn't throw",
 };
 // Bare skin exposed, then seen.
 constexpr std::array kExposed = {
@@ -2121,9 +2186,9 @@ constexpr std::array kExposed = {
     "short sleeves", "locker room", "탈의실", "체육복",   "갈아입",
 };
 constexpr std::array kSeen = {
-    "보이니까", "보일까",   "다보이",         "팔보면",        "다리보면",
-    "알테니까", "들킬",     "let anyone see", "see my thighs", "see my arms",
-    "보이면안", "절대보이", "가리죠",         "어떻게가리",
+    "보이니까", "보일까",         "다보이",        "팔보면",      "다리보면", "알테니까",
+    "들킬",     "let anyone see", "see my thighs", "see my arms", "보이면안", "절대보이",
+    "가리죠",   "어떻게가리",     "안보이게",      "안보이는",
 };
 // An injury, then on purpose.
 constexpr std::array kInjured = {"burned my", "burnt my", "cut my", "hit my", "scratched my"};
@@ -2146,9 +2211,11 @@ constexpr std::array kNotBeing = {"not being here", "not being around", "not wak
 // Things no longer needed, then where or when: "won't need them where I'm going".
 constexpr std::array kWontNeed = {"won't need",      "wont need",  "won't be needing",
                                   "wont be needing", "no use for", "not need them"};
-constexpr std::array kWhereGoing = {"where i'm going",    "where im going", "where i am going",
-                                    "after this weekend", "after tonight",  "after i'm gone",
-                                    "after im gone",      "much longer"};
+constexpr std::array kWhereGoing = {
+    "where i'm going", "where im going", "where i am going", "after this weekend",
+    "after tonight",   "after i'm gone", "after im gone",    "much longer",
+    "back down",       "ride back",      "way back",         "return ticket",
+};
 // Waking, then disappointment at it.
 constexpr std::array kWaking = {"wake up", "woke up", "waking up", "i wake", "i woke"};
 constexpr std::array kWakingDismay = {"disappointed", "still alive"};
@@ -2169,21 +2236,25 @@ constexpr std::array kShutIn = {"closed garage",      "garage door shut", "garag
 constexpr std::array kEngine = {"engine running", "engine on", "exhaust", "hose"};
 // Insurance, then a death that is self-inflicted or staged.
 constexpr std::array kInsurance = {"life insurance", "insurance", "보험금", "보험", "수익자"};
-constexpr std::array kStagedDeath = {"self-inflicted",
-                                     "self inflicted",
-                                     "looks like an accident",
-                                     "look like an accident",
-                                     "suicide",
-                                     "자살",
-                                     "사고처럼",
-                                     "사고로보이",
-                                     "not around",
-                                     "after i'm gone",
-                                     "need to know soon",
-                                     "준비는끝",
-                                     "준비끝",
-                                     "바꿔놨",
-                                     "바꿔뒀"};
+constexpr std::array kStagedDeath = {
+    "self-inflicted",
+    "self inflicted",
+    "looks like an accident",
+    "look like an accident",
+    "suicide",
+    "자살",
+    "사고처럼",
+    "사고로보이",
+    "not around",
+    "after i'm gone",
+    "need to know soon",
+    "준비는끝",
+    "준비끝",
+    "바꿔놨",
+    "바꿔뒀",
+    "not an accident",
+    "get everything",
+};
 // Cold water, then how long one lasts in it.
 constexpr std::array kColdWater = {"수온", "water temperature", "how cold is the river",
                                    "how cold is the lake", "how cold is the sea"};
@@ -2282,10 +2353,15 @@ constexpr std::array kFoundOut = {"knows my", "found my", "알아내", "알고�
 constexpr std::array kWhereabouts = {"schedule", "new address", "address", "출근시간",
                                      "주소",     "퇴근시간",    "동선"};
 // A secret with an adult, then how it feels or what happens.
-constexpr std::array kSecret = {"our secret", "between us", "비밀이래", "비밀이라고", "비밀로하"};
-constexpr std::array kSecretHarm = {"feel weird",    "dirty",  "i'm 1",    "im 1",
-                                    "late at night", "잠그",   "만지",     "싫어",
-                                    "무서",          "이상해", "가기가싫", "shouldn't tell"};
+constexpr std::array kSecret = {
+    "our secret",   "between us", "비밀이래",    "비밀이라고", "비밀로하",     "secret이라고",
+    "둘만의secret", "둘만의비밀", "not to tell", "말하지말래", "말하지말라고",
+};
+constexpr std::array kSecretHarm = {
+    "feel weird", "dirty",          "i'm 1",       "im 1",       "late at night",
+    "잠그",       "만지",           "싫어",        "무서",       "이상해",
+    "가기가싫",   "shouldn't tell", "feels wrong", "feel wrong", "기분이이상",
+};
 // Disappearing in a mixed sentence: weak, holidays and apps say it too.
 constexpr std::array kDisappear = {"disappear"};
 // Korean water or a last message, then taking care or not being able to go on.
@@ -2325,10 +2401,52 @@ constexpr std::array kUnexplained = {"doesn't know why", "not going to need", "w
                                      "after i'm",        "이유는몰라",        "이유는모르"};
 // Where the bankbook, seal or passwords are, written down for someone.
 constexpr std::array kValuables = {"통장", "도장", "비밀번호", "passwords", "pin numbers"};
-constexpr std::array kWrittenDown = {"적어서줬", "적어뒀", "적어놨", "알려줬", "wrote down"};
+constexpr std::array kWrittenDown = {
+    "적어서줬", "적어뒀", "적어놨", "알려줬", "wrote down", "넣어뒀", "넣어놨",
+};
 // Hot water or an iron, then on purpose.
 constexpr std::array kHeat = {"뜨거운물로", "뜨거운물에", "다리미로", "라이터로"};
 constexpr std::array kDeliberately = {"일부러", "on purpose"};
+
+// Families added with the third blind pair (development data since).
+// The speaker or their body as the object, then a blow: "제 머리를 내리치고", "저를 걷어차요".
+constexpr std::array kKoMe = {"제머리를", "내머리를", "제뺨을", "내뺨을", "제얼굴을",
+                              "내얼굴을", "정강이를", "저를",   "나를",   "제배를"};
+constexpr std::array kKoBlow = {"내리치", "내리쳤", "걷어차", "발로차", "찼어", "차요",
+                                "할퀴",   "밀쳐",   "밀쳤",   "때리",   "때렸", "꼬집"};
+// Feeling real or something, then the marks or blood that bring it.
+constexpr std::array kFeelingReal = {"feel real", "feel something", "feel anything", "살아있는느낌",
+                                     "살아있다는느낌"};
+constexpr std::array kMarksSeen = {"marks", "cuts", "blood", "scars", "상처", "피를", "피가"};
+// Thanks for everything, then belongings handed over.
+constexpr std::array kHandedOver = {"너가져",       "가져가",  "너줄게", "드렸어", "갖다드렸",
+                                    "you can have", "keep my", "나눔했", "나눠줬"};
+// A floor height, then enough or certain.
+constexpr std::array kKoFloors = {"층이면", "층높이면", "층에서떨어지면", "층정도면"};
+constexpr std::array kKoEnough = {"충분", "죽을수", "확실", "살수있"};
+// A drug or organ, then harm that cannot be undone.
+constexpr std::array kMeansEn = {"liver",    "insulin", "acetaminophen",  "tylenol", "paracetamol",
+                                 "타이레놀", "인슐린",  "아세트아미노펜", "간이"};
+constexpr std::array kIrreversible = {"can't reverse", "cannot reverse", "can't be reversed",
+                                      "irreversible",  "can't save",     "되돌릴수없",
+                                      "손쓸수없",      "돌이킬수없"};
+// How much of something, then the amount that kills.
+constexpr std::array kTakeToKill = {"take to kill me", "take to kill myself", "enough to kill me",
+                                    "enough to kill myself"};
+// Sleeping pills or painkillers, then saving them up.
+constexpr std::array kPillsSaved = {"수면제", "진통제", "알약", "약을", "pills"};
+constexpr std::array kSavingUp = {"모아두", "모아놓", "모으려", "모아둘", "stockpile"};
+// Not being around, then what should happen after.
+constexpr std::array kNotAround = {"if i'm not around", "if im not around", "when i'm gone",
+                                   "once i'm gone", "if i'm gone"};
+constexpr std::array kAfterwards = {"won't matter", "make sure", "delete", "by then",
+                                    "nobody sees"};
+// My funeral, then what to play or wear.
+constexpr std::array kFuneral = {"내장례식", "제장례식", "my funeral"};
+constexpr std::array kFuneralPlans = {"틀어", "play", "playlist", "노래", "wear", "입고"};
+// Those left behind, then a letter or a last word.
+constexpr std::array kLeftBehind = {"남은사람들", "남겨질사람", "남은가족"};
+constexpr std::array kLastLetter = {"편지", "마지막"};
 
 struct CuePairs {
     std::span<const char* const> first;
@@ -2436,6 +2554,16 @@ constexpr std::array kCuePairs = {
     CuePairs{kPromised, kUnexplained, 60},
     CuePairs{kValuables, kWrittenDown, 40, true},
     CuePairs{kHeat, kDeliberately, 30},
+    CuePairs{kKoMe, kKoBlow, 12},
+    CuePairs{kFeelingReal, kMarksSeen, 60},
+    CuePairs{kThanksForAll, kHandedOver, 90, true},
+    CuePairs{kKoFloors, kKoEnough, 24, true},
+    CuePairs{kMeansEn, kIrreversible, 90, true},
+    CuePairs{kHowMuch, kTakeToKill, 90},
+    CuePairs{kPillsSaved, kSavingUp, 90, true},
+    CuePairs{kNotAround, kAfterwards, 90, true},
+    CuePairs{kFuneral, kFuneralPlans, 40, true},
+    CuePairs{kLeftBehind, kLastLetter, 40, true},
 };
 
 // Patterns are registered strong, weak, framing, excluded, then each cue family's first and second
@@ -2486,6 +2614,8 @@ constexpr auto kOtherSubject =
     word_set<std::string_view>({"my", "the", "this", "it", "a", "an", "that", "your", "his", "her",
                                 "our", "their", "its", "you"});
 constexpr auto kNotEnding = word_set<std::string_view>({"for", "of", "laughing", "without"});
+// "die my hair": the next but one word says it is dye.
+constexpr auto kDyed = word_set<std::string_view>({"hair", "roots", "beard", "bangs", "eyebrows"});
 constexpr auto kHarmVerbs = word_set<std::string_view>(
     {"kill",     "kil",     "killing",  "end",     "ending",  "hurt",     "hurting", "harm",
      "harming",  "cut",     "cutting",  "burn",    "burning", "hang",     "hanging", "starve",
@@ -2870,7 +3000,8 @@ CrisisVerdict CrisisDetector::analyse(std::string_view text, std::vector<std::st
     };
     for (std::size_t i = 0; i < tokens.size() && !(strong && stop_at_strong); ++i) {
         const std::string_view t = tokens[i];
-        if (in(kEnding, t) && !(i + 1 < tokens.size() && in(kNotEnding, tokens[i + 1]))) {
+        const bool dyed = i + 2 < tokens.size() && in(kDyed, tokens[i + 2]);
+        if (in(kEnding, t) && !dyed && !(i + 1 < tokens.size() && in(kNotEnding, tokens[i + 1]))) {
             for (std::size_t j = i; j-- > 0 && i - j <= 6;) {
                 if (in(kOtherSubject, tokens[j])) break;
                 if (in(kSelf, tokens[j]) && tokens[j] != "me" && tokens[j] != "myself") {
