@@ -5,7 +5,7 @@ A character n-gram logistic regression: every 2- to 4-code-point window of the c
 (NFC, case-folded, whitespace runs as one space, no space between two Hangul characters),
 hashed with 32-bit FNV-1a over its UTF-8 bytes into ``BUCKETS`` buckets, counts L2-normalised.
 Positives are every crisis set the stage may be fitted on (tests/data/crisis_queries.jsonl,
-crisis_dev.jsonl to crisis_dev4.jsonl, and the held-out and first three blind sets,
+crisis_dev.jsonl to crisis_dev5.jsonl, and the held-out and first three blind sets,
 crisis_heldout.jsonl and crisis_blind.jsonl to crisis_blind3.jsonl, which have been measured once
 and are now development data); negatives are their look-alike sets and the training split of the
 persona queries. The persona test split and any set not yet measured are never read. Persona
@@ -61,6 +61,7 @@ POSITIVES = (
     DATA / "crisis_blind2.jsonl",
     DATA / "crisis_dev4.jsonl",
     DATA / "crisis_blind3.jsonl",
+    DATA / "crisis_dev5.jsonl",
 )
 NEGATIVES = (
     DATA / "crisis_negatives.jsonl",
@@ -72,6 +73,7 @@ NEGATIVES = (
     DATA / "crisis_blind2_negatives.jsonl",
     DATA / "crisis_dev4_negatives.jsonl",
     DATA / "crisis_blind3_negatives.jsonl",
+    DATA / "crisis_dev5_negatives.jsonl",
     DATA / "persona_queries" / "train.jsonl",
 )
 # The ordinary queries: the model's false alarms on them are held to PERSONA_BUDGET.

@@ -366,7 +366,7 @@ constexpr std::array kStrong = {
     "태어나지말",
     "태어나지않았",
     "짐일뿐",
-    "짐만되",
+
     "얼굴보고떠나",
     "유서써",
     "몇층에서떨어지면",
@@ -1507,6 +1507,18 @@ constexpr std::array kWeak = {
     "started cutting again",
     "cutting again",
     "just a burden to",
+    "짐만되",
+    "won't still be here",
+    "wont still be here",
+    "don't plan on seeing",
+    "dont plan on seeing",
+    "제가있을지모르",
+    "내가있을지모르",
+    "기다릴이유도없",
+    "기다릴이유가없",
+    "reset the counter",
+    "counter back to zero",
+    "reset my counter",
 };
 
 // Framing that marks look-alike text (study, fiction, news, prevention work, technical
@@ -1751,6 +1763,10 @@ constexpr std::array kFraming = {
     "아들이",
     "딸이",
     "우리아이가",
+    "숙소",
+    "얘기를꺼냈",
+    "말을꺼내",
+    "상담연결",
 };
 
 // Ordinary phrases that contain a crisis phrase ("suicide squad", 자살골 = own goal, 유서 깊은 =
@@ -1824,6 +1840,11 @@ constexpr std::array kExcluded = {
     "want to die my hair",
     "wanna die my hair",
     "want to die her hair",
+    "dead weight on my team",
+    "dead weight on the team",
+    "she's been thinking about suicide",
+    "he's been thinking about suicide",
+    "they've been thinking about suicide",
 };
 
 // Cue pairs: a first cue followed within a few bytes by a second cue of the same family is
@@ -1869,7 +1890,7 @@ constexpr std::array kKoRelief = {
     "편할",     "편하",       "편해",     "나을",   "낫겠",   "행복",     "좋아할",
     "아무도",   "모를",       "슬퍼하지", "fine",   "better", "happier",  "가벼워",
     "가벼울",   "홀가분",     "위한일",   "잘지낼", "잘살",   "peaceful", "happy",
-    "잘돌아가", "아무렇지않", "아무일없", "relief",
+    "잘돌아가", "아무렇지않", "아무일없", "relief", "해결될", "해결되",
 };
 // Self-contempt, then vanishing: "나 같은 건 없어져야 돼".
 constexpr std::array kKoSelfContempt = {"나같은", "나따위", "저같은", "저따위", "내가무슨"};
@@ -1888,9 +1909,10 @@ constexpr std::array kKoPlace = {
     "대교", "bridge", "rooftop", "roof", "높은데", "높은곳",
 };
 constexpr std::array kKoLastAct = {
-    "마지막", "뛰어",     "떨어",       "안돌아",   "서있",   "올라와",   "위에와있",   "위에서있",
-    "jump",   "난간낮은", "난간이낮은", "난간없는", "끝인데", "사람없는", "아무도없는", "혼자가보",
-    "끝낼",   "끝내러",   "가보려",     "열려있",   "앉아",   "내려다",
+    "마지막",   "뛰어",     "떨어",       "안돌아",   "서있",       "올라와",
+    "위에와있", "위에서있", "jump",       "난간낮은", "난간이낮은", "난간없는",
+    "끝인데",   "사람없는", "아무도없는", "혼자가보", "끝낼",       "끝내러",
+    "가보려",   "열려있",   "앉아",       "내려다",   "사람제일없", "혼자조용히",
 };
 // A body part, then cutting, burning or scars on it.
 constexpr std::array kKoBody = {
@@ -2023,7 +2045,7 @@ constexpr std::array kBladeOut = {
 // How high, then surviving or getting up there.
 constexpr std::array kHowHigh = {
     "how tall",         "how high",         "which floor", "highest floor", "how many floors",
-    "how many stories", "how many storeys", "what height", "fall need",
+    "how many stories", "how many storeys", "what height", "fall need",     "what floor",
 };
 constexpr std::array kFall = {
     "survive", "fatal",   "key card", "roof access", "access to the roof",
@@ -2037,12 +2059,12 @@ constexpr std::array kNotMinding = {"wouldn't mind", "wouldnt mind", "relieved",
                                     "relief",        "not mind",     "좋겠"};
 // Dressings bought again and again: hidden wounds.
 constexpr std::array kDressings = {
-    "bandages", "bandage", "plasters", "gauze",    "band-aids", "bandaids",
-    "반창고",   "붕대",    "밴드를",   "밴드한통", "밴드두통",  "반창고한통",
+    "bandages", "bandage", "plasters", "gauze",    "band-aids",  "bandaids",  "반창고",
+    "붕대",     "밴드를",  "밴드한통", "밴드두통", "반창고한통", "bandage를",
 };
 constexpr std::array kAgainAndAgain = {
-    "again", "like crazy", "more than",  "한통", "박스째",     "또사", "this month",
-    "번째",  "너무자주",   "every week", "다썼", "일주일만에", "통째",
+    "again",    "like crazy", "more than", "한통",       "박스째", "또사", "this month", "번째",
+    "너무자주", "every week", "다썼",      "일주일만에", "통째",   "매주", "잔뜩",
 };
 // Pain, then the relief it brings.
 constexpr std::array kPain = {
@@ -2106,37 +2128,41 @@ constexpr std::array kProvidedFor = {"걱정할게없", "제가없어도", "내�
                                      "new home"};
 
 // Refusing or telling, then losing a job, a contract or school.
-constexpr std::array kRefusing = {"거절하면",    "말하면",      "싫다고하면",
-                                  "if i refuse", "if i say no", "unless i"};
+constexpr std::array kRefusing = {
+    "거절하면", "말하면", "싫다고하면", "if i refuse", "if i say no", "unless i", "if i report",
+};
 constexpr std::array kLosing = {
-    "자르",    "재계약", "연장안", "fire",     "해고",   "contract", "못다니",
-    "lose my", "학교못", "평가깎", "평가를깎", "점수깎", "깎는대",   "불이익",
+    "자르",   "재계약", "연장안",   "fire",   "해고",   "contract", "못다니", "lose my",
+    "학교못", "평가깎", "평가를깎", "점수깎", "깎는대", "불이익",   "visa",   "비자",
 };
 // Pictures, then sent to the people around me.
 constexpr std::array kPictures = {"photos", "pictures", "videos", "video", "pics", "nudes"};
 constexpr std::array kToEveryone = {
-    "to my whole",      "to my family",    "to my classmates", "to my employer",
-    "to my contact",    "to everyone",     "online unless",    "send more",
-    "show our parents", "show my parents", "show everyone",
+    "to my whole",   "to my family",  "to my classmates", "to my employer",   "to my contact",
+    "to everyone",   "online unless", "send more",        "show our parents", "show my parents",
+    "show everyone", "to my school",  "to my work",       "to my boss",
 };
 // A number changed or a contact blocked, then found again.
 constexpr std::array kEvaded = {
-    "번호를바꿔도", "번호를바꿨는데도",  "번호바꿔도",  "차단해도",          "차단했는데도",
-    "block해도",    "이사를했는데도",    "이사를두번",  "번바꿨는데",        "번이나바꿨",
-    "번을바꿨",     "changed my number", "moved twice", "moved three times",
+    "번호를바꿔도", "번호를바꿨는데도",  "번호바꿔도",     "차단해도",
+    "차단했는데도", "block해도",         "이사를했는데도", "이사를두번",
+    "번바꿨는데",   "번이나바꿨",        "번을바꿨",       "changed my number",
+    "moved twice",  "moved three times", "차단했는데",     "block했는데",
 };
 constexpr std::array kFoundAgain = {
-    "계속",   "또",       "알아내", "찾아와",      "연락이와",      "새계정",   "새 계정",
-    "새번호", "새번호로", "매번",   "still finds", "keeps showing", "shows up", "showing up",
+    "계속",     "또",         "알아내",   "찾아와", "연락이와",    "새계정",
+    "새 계정",  "새번호",     "새번호로", "매번",   "still finds", "keeps showing",
+    "shows up", "showing up", "새로만들",
 };
 // Money held by someone else, then taken or begged for.
 constexpr std::array kMoney = {
     "통장", "월급",    "bank card", "joint account", "카드를", "용돈",   "생활비",
-    "연금", "pension", "paycheck",  "paycheque",     "wages",  "salary",
+    "연금", "pension", "paycheck",  "paycheque",     "wages",  "salary", "my wages",
 };
 constexpr std::array kHeld = {
     "가져가",    "뺏",       "허락받",         "허락을",        "changed the password",
     "only if i", "takes my", "ask permission", "permission to", "keeps my",
+    "held back", "withheld", "hasn't paid",
 };
 // Location shared or an app installed, then demanded or checked.
 constexpr std::array kWatched = {"위치앱",          "위치 앱",    "위치공유",
@@ -2209,12 +2235,15 @@ constexpr std::array kAtPeace = {"made my peace with", "at peace with", "made pe
 constexpr std::array kNotBeing = {"not being here", "not being around", "not waking",
                                   "not existing", "being gone"};
 // Things no longer needed, then where or when: "won't need them where I'm going".
-constexpr std::array kWontNeed = {"won't need",      "wont need",  "won't be needing",
-                                  "wont be needing", "no use for", "not need them"};
+constexpr std::array kWontNeed = {
+    "won't need", "wont need",     "won't be needing", "wont be needing",
+    "no use for", "not need them", "i'll be needing",
+};
 constexpr std::array kWhereGoing = {
     "where i'm going", "where im going", "where i am going", "after this weekend",
     "after tonight",   "after i'm gone", "after im gone",    "much longer",
     "back down",       "ride back",      "way back",         "return ticket",
+    "after friday",    "after saturday", "after sunday",     "after this week",
 };
 // Waking, then disappointment at it.
 constexpr std::array kWaking = {"wake up", "woke up", "waking up", "i wake", "i woke"};
@@ -2254,6 +2283,10 @@ constexpr std::array kStagedDeath = {
     "바꿔뒀",
     "not an accident",
     "get everything",
+    "지금사망하면",
+    "지금죽으면",
+    "if i die now",
+    "if i died now",
 };
 // Cold water, then how long one lasts in it.
 constexpr std::array kColdWater = {"수온", "water temperature", "how cold is the river",
@@ -2296,12 +2329,30 @@ constexpr std::array kCoverStory = {"할퀸거라고",
 constexpr std::array kTold = {"둘러",   "했어요", "했는데",     "했어",   "거짓말",
                               "notice", "again",  "every time", "always", "keep saying"};
 // Someone drinking, then what follows at home.
-constexpr std::array kDrinkingEn = {"he drinks",     "she drinks",     "he's drunk", "she's drunk",
-                                    "he gets drunk", "she gets drunk", "술마시는날", "술드시면",
-                                    "술먹으면",      "술마시는"};
-constexpr std::array kAtHome = {"falling down", "fall down", "bruise",     "hits",   "hit me",
-                                "hurts me",     "scared",    "hide",       "hiding", "숨어",
-                                "다칠",         "sleep at",  "방으로부르", "부르시"};
+constexpr std::array kDrinkingEn = {
+    "he drinks",  "she drinks", "he's drunk", "she's drunk", "he gets drunk", "she gets drunk",
+    "술마시는날", "술드시면",   "술먹으면",   "술마시는",    "been drinking",
+};
+constexpr std::array kAtHome = {
+    "falling down",
+    "fall down",
+    "bruise",
+    "hits",
+    "hit me",
+    "hurts me",
+    "scared",
+    "hide",
+    "hiding",
+    "숨어",
+    "다칠",
+    "sleep at",
+    "방으로부르",
+    "부르시",
+    "invisible",
+    "out of the house",
+    "the one he finds",
+    "the one she finds",
+};
 // Shouting or anger at home, then hiding.
 constexpr std::array kShouting = {"소리지르", "소리를지르", "화나면", "화내면", "yells", "screams"};
 constexpr std::array kHiding = {"숨어", "숨는", "hide in", "hiding in", "옷장"};
@@ -2311,9 +2362,24 @@ constexpr std::array kFreshWound = {"fresh marks", "fresh cuts", "the marks", "t
                                     "the scars",   "my scars",   "marks on",  "cuts on",
                                     "scars on",    "burns on",   "흉터",      "자국"};
 // Blood found, then hidden.
-constexpr std::array kBloodFound = {"blood on the", "blood on my", "피가묻", "묻은피", "피묻은"};
-constexpr std::array kBloodHidden = {"towel", "sheet",       "이불",      "수건",       "휴지",
-                                     "둘러",  "finding out", "what i do", "don't want", "뭐라고"};
+constexpr std::array kBloodFound = {
+    "blood on the", "blood on my",  "피가묻",    "묻은피",
+    "피묻은",       "blood out of", "old blood", "피얼룩",
+};
+constexpr std::array kBloodHidden = {
+    "towel",
+    "sheet",
+    "이불",
+    "수건",
+    "휴지",
+    "둘러",
+    "finding out",
+    "what i do",
+    "don't want",
+    "뭐라고",
+    "asking questions",
+    "asks questions",
+};
 // A clean streak broken, then the urge or again.
 constexpr std::array kCleanStreak = {"clean streak", "days clean", "clean days",
                                      "day clean",    "다시0일",    "0일로돌아"};
@@ -2340,14 +2406,18 @@ constexpr std::array kSting = {"the sting", "the burn", "the blade", "the pain o
 constexpr std::array kPartner = {"husband",    "wife", "partner", "boyfriend",
                                  "girlfriend", "남편", "아내",    "남자친구",
                                  "여자친구",   "남친", "여친"};
-constexpr std::array kControl = {"not allowed to see", "not allowed to have",
-                                 "not allowed out",    "not allowed to leave",
-                                 "won't let me see",   "won't let me go out",
-                                 "doesn't let me see", "doesn't let me leave",
-                                 "checks my phone",    "reads my messages",
-                                 "reads my texts",     "검사",
-                                 "못만나게",           "못나가게",
-                                 "비밀번호를"};
+constexpr std::array kControl = {
+    "not allowed to see", "not allowed to have",
+    "not allowed out",    "not allowed to leave",
+    "won't let me see",   "won't let me go out",
+    "doesn't let me see", "doesn't let me leave",
+    "checks my phone",    "reads my messages",
+    "reads my texts",     "검사",
+    "못만나게",           "못나가게",
+    "비밀번호를",         "비번",
+    "인증해야",           "검색기록",
+    "영상통화로",
+};
 // Someone who found out where I live or when I go.
 constexpr std::array kFoundOut = {"knows my", "found my", "알아내", "알고있", "알아냈"};
 constexpr std::array kWhereabouts = {"schedule", "new address", "address", "출근시간",
@@ -2400,9 +2470,13 @@ constexpr std::array kPromised = {"can have my", "gets my", "가져도돼", "가
 constexpr std::array kUnexplained = {"doesn't know why", "not going to need", "won't need",
                                      "after i'm",        "이유는몰라",        "이유는모르"};
 // Where the bankbook, seal or passwords are, written down for someone.
-constexpr std::array kValuables = {"통장", "도장", "비밀번호", "passwords", "pin numbers"};
+constexpr std::array kValuables = {
+    "통장", "도장", "비밀번호", "passwords", "pin numbers", "logins", "인증서", "phone pin",
+};
 constexpr std::array kWrittenDown = {
-    "적어서줬", "적어뒀", "적어놨", "알려줬", "wrote down", "넣어뒀", "넣어놨",
+    "적어서줬",       "적어뒀",     "적어놨",     "알려줬",
+    "wrote down",     "넣어뒀",     "넣어놨",     "get into everything",
+    "로그인할수있게", "헤매지않게", "제가없어도", "내가없어도",
 };
 // Hot water or an iron, then on purpose.
 constexpr std::array kHeat = {"뜨거운물로", "뜨거운물에", "다리미로", "라이터로"};
@@ -2448,6 +2522,36 @@ constexpr std::array kFuneralPlans = {"틀어", "play", "playlist", "노래", "w
 constexpr std::array kLeftBehind = {"남은사람들", "남겨질사람", "남은가족"};
 constexpr std::array kLastLetter = {"편지", "마지막"};
 
+// Families added with the fifth development pair.
+// A relapse, then the self-harm it returns to.
+constexpr std::array kRelapse = {"relapsed", "relapse"};
+constexpr std::array kRelapseInto = {"cutting",   "cut",       "blade", "burning",
+                                     "self harm", "self-harm", "자해"};
+// An excuse, then long sleeves.
+constexpr std::array kExcuse = {"excuse", "핑계"};
+constexpr std::array kLongSleeves = {"long sleeves", "long sleeve", "긴팔", "긴소매"};
+// A body part, then a cover story for it.
+constexpr std::array kCoverUp = {"둘러대", "핑계", "뭐라고말"};
+// Stitches, then not daring to go because of the questions.
+constexpr std::array kStitches = {"stitches", "butterfly strips", "꿰매", "봉합"};
+constexpr std::array kQuestions = {"ask how",  "how it happened", "들킬",
+                                   "물어볼까", "연락가",          "연락이가"};
+// Failing, then going without food as a rule.
+constexpr std::array kFailing = {"망치면",    "실수하면",     "틀리면",
+                                 "if i fail", "if i mess up", "when i fail"};
+constexpr std::array kGoingWithout = {"skip", "굶", "안먹", "밥을안", "don't eat", "no dinner"};
+// A passport or ID card, then kept from me.
+constexpr std::array kPapers = {"passport", "여권", "신분증", "외국인등록증"};
+constexpr std::array kKeptFrom = {"locked", "keeps",  "took", "뺏",
+                                  "가져가", "갖고있", "safe", "금고"};
+// A relative, then what they did that nobody knows.
+constexpr std::array kUnknownDeed = {"저한테하던", "나한테하던", "하던일", "아무도몰라",
+                                     "아무도모르"};
+
+// Doing it again, then the scars.
+constexpr std::array kDidItAgain = {"did the thing again", "did it again", "또했", "또그랬"};
+constexpr std::array kScarsAfter = {"scars", "cuts", "marks", "흉터", "상처", "자국"};
+
 struct CuePairs {
     std::span<const char* const> first;
     std::span<const char* const> second;
@@ -2467,7 +2571,7 @@ constexpr std::array kCuePairs = {
     CuePairs{kMixedCrisisVerb, kMixedWanting, 1},
     CuePairs{kKoPicture, kKoSpread, 60},
     CuePairs{kOverdose, kDoing, 1},
-    CuePairs{kBurden, kOnly, 1},
+    CuePairs{kBurden, kOnly, 1, true},
     CuePairs{kTool, kAgain, 1},
     CuePairs{kSleeves, kHidden, 45},
     CuePairs{kHiddenFirst, kSleevesSecond, 12},
@@ -2552,7 +2656,7 @@ constexpr std::array kCuePairs = {
     CuePairs{kMyPicturesFirst, kFaked, 20},
     CuePairs{kIfILeave, kThreat, 40},
     CuePairs{kPromised, kUnexplained, 60},
-    CuePairs{kValuables, kWrittenDown, 40, true},
+    CuePairs{kValuables, kWrittenDown, 90, true},
     CuePairs{kHeat, kDeliberately, 30},
     CuePairs{kKoMe, kKoBlow, 12},
     CuePairs{kFeelingReal, kMarksSeen, 60},
@@ -2564,6 +2668,14 @@ constexpr std::array kCuePairs = {
     CuePairs{kNotAround, kAfterwards, 90, true},
     CuePairs{kFuneral, kFuneralPlans, 40, true},
     CuePairs{kLeftBehind, kLastLetter, 40, true},
+    CuePairs{kRelapse, kRelapseInto, 20},
+    CuePairs{kExcuse, kLongSleeves, 40, true},
+    CuePairs{kKoBody, kCoverUp, 90, true},
+    CuePairs{kStitches, kQuestions, 90, true},
+    CuePairs{kFailing, kGoingWithout, 30, true},
+    CuePairs{kPapers, kKeptFrom, 30, true},
+    CuePairs{kKoAgents, kUnknownDeed, 60, true},
+    CuePairs{kDidItAgain, kScarsAfter, 60, true},
 };
 
 // Patterns are registered strong, weak, framing, excluded, then each cue family's first and second
@@ -2655,6 +2767,7 @@ constexpr auto kAbuseVerbs = word_set<std::string_view>(
      "molest",   "molests",   "stalk",     "stalks",    "tracks",     "film",      "films",
      "filmed",   "lock",      "locks",     "locked",    "controls",   "blackmail", "blackmails"});
 constexpr auto kObjects = word_set<std::string_view>({"me", "us", "my"});
+constexpr auto kInstrument = word_set<std::string_view>({"with", "using"});
 
 template <std::size_t N>
 bool in(const WordSet<N>& set, std::string_view token) {
@@ -2754,10 +2867,10 @@ bool latin_before(std::string_view text, std::size_t start) {
 // Korean that turns a crisis phrase into a description of someone else or of a scene: "자해하는
 // 학생", "죽고 싶다는 말을 (친구가)", "뛰어내리는 장면". Such a phrase counts as weak evidence.
 constexpr auto kSaidOfAnother = std::to_array<std::string_view>({
-    "는학생",     "는아이",   "는친구",     "는환자",     "는청소년", "는애들",
-    "는장면",     "는씬",     "는캐릭터",   "는주인공",   "는내용",   "는뉴스",
-    "는기사",     "는영화",   "는드라마",   "다는말",     "다는친구", "다는얘기",
-    "다는이야기", "다는학생", "한다고털어", "한다고말해", "한대요",   "한다는",
+    "는학생",     "는아이",   "는친구",   "는환자",   "는청소년",   "는애들",   "는장면",
+    "는씬",       "는캐릭터", "는주인공", "는내용",   "는뉴스",     "는기사",   "는영화",
+    "는드라마",   "다는말",   "다는친구", "다는얘기", "다는이야기", "다는학생", "한다고털어",
+    "한다고말해", "한대요",   "한다는",   "왔대",     "를했던친구", "했던친구", "하는것같아",
 });
 
 bool said_of_another(std::string_view text, std::size_t end) {
@@ -3023,6 +3136,7 @@ CrisisVerdict CrisisDetector::analyse(std::string_view text, std::vector<std::st
         const bool own_head = own && (t == "head" || t == "face");
         if ((in(kBody, t) && i > 0 && (tokens[i - 1] == "my" || own)) || own_head) {
             for (std::size_t j = own ? i - 2 : i - 1; j-- > 0 && i - j <= 5;) {
+                if (in(kInstrument, tokens[j])) break;
                 if (in(kInjuryVerbs, tokens[j])) {
                     note(tokens[j], t);
                     break;
