@@ -34,6 +34,8 @@ DEV3 = DATA / "crisis_dev3.jsonl"
 DEV3_NEGATIVES = DATA / "crisis_dev3_negatives.jsonl"
 DEV4 = DATA / "crisis_dev4.jsonl"
 DEV4_NEGATIVES = DATA / "crisis_dev4_negatives.jsonl"
+DEV5 = DATA / "crisis_dev5.jsonl"
+DEV5_NEGATIVES = DATA / "crisis_dev5_negatives.jsonl"
 PERSONA_SPLITS = (DATA / "persona_queries" / "train.jsonl", DATA / "persona_queries" / "test.jsonl")
 FROZEN = {
     "crisis_dev2.jsonl": "5a0eeb58c26ad5c6664d4c05bbd443f9eaa57723d20ed921965082688b8d2ea0",
@@ -61,6 +63,10 @@ DEV3_FALSE_ALARMS = 0.05
 # is fitted now.
 DEV4_RECALL = 1.0
 DEV4_FALSE_ALARMS = 0.02
+# The fifth, measured once before the stage was fitted on it (87/120 and 8/120), is fitted now;
+# five indirect messages stay below the model's threshold with no family for them.
+DEV5_RECALL = 0.958
+DEV5_FALSE_ALARMS = 0.0
 # The safe-response text shipped before this stage was generalised; it must not drift.
 SAFE_RESPONSE_SHA256 = "29125701e0a4d01094def32f6f76c43e4c487d61db68abe8fd91b77d422ffb5a"
 native = core.persona
@@ -344,6 +350,7 @@ def test_safe_response_text_is_unchanged() -> None:
         (DEV2, 0.96),
         (DEV3, DEV3_RECALL),
         (DEV4, DEV4_RECALL),
+        (DEV5, DEV5_RECALL),
     ],
 )
 def test_recall_on_development_sets(path: Path, recall: float) -> None:
@@ -362,6 +369,7 @@ def test_recall_on_development_sets(path: Path, recall: float) -> None:
         (DEV2_NEGATIVES, 0.03),
         (DEV3_NEGATIVES, DEV3_FALSE_ALARMS),
         (DEV4_NEGATIVES, DEV4_FALSE_ALARMS),
+        (DEV5_NEGATIVES, DEV5_FALSE_ALARMS),
     ],
 )
 def test_false_alarms_on_development_look_alikes(path: Path, budget: float) -> None:
@@ -399,12 +407,9 @@ def test_training_script_reproduces_the_shipped_model(trained: tuple) -> None:
 
 def test_native_model_score_matches_scikit_learn(trained: tuple) -> None:
     trainer, _text, report = trained
-    texts = [r["text"] for p in trainer.POSITIVES + trainer.NEGATIVES for r in _rows(p)]
-    y = np.array(
-        [1] * sum(len(_rows(p)) for p in trainer.POSITIVES)
-        + [0] * (len(texts) - sum(len(_rows(p)) for p in trainer.POSITIVES))
-    )
-    model = trainer.fit(trainer.matrix(texts), y)
+    rows, y = trainer.training_set()
+    texts = [r["text"] for r in rows]
+    model = trainer.fit(trainer.matrix(texts), y, trainer.sample_weights(rows))
     expected = model.predict_proba(trainer.matrix(texts))[:, 1]
     got = np.array([native.crisis_verdict(t)[3] for t in texts])
     np.testing.assert_allclose(got, expected, atol=1e-5)

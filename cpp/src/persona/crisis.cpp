@@ -366,7 +366,7 @@ constexpr std::array kStrong = {
     "태어나지말",
     "태어나지않았",
     "짐일뿐",
-    "짐만되",
+
     "얼굴보고떠나",
     "유서써",
     "몇층에서떨어지면",
@@ -1164,6 +1164,15 @@ constexpr std::array kStrong = {
     "made me send pictures",
     "made me send photos",
     "made me send nudes",
+    "목을맬",
+    "목을맸",
+    "목매달",
+    "목을매달",
+    "상처냈",
+    "상처를냈",
+    "i'm just a burden",
+    "im just a burden",
+
 };
 
 // Weak phrases are topic words also used in study, news, fiction and technical text; they fire
@@ -1469,6 +1478,47 @@ constexpr std::array kWeak = {
     "not to tell anyone",
     "keeps giving me gifts",
     "이제다끝이에요",
+    "won't matter after",
+    "wont matter after",
+    "won't matter by then",
+    "wont matter by then",
+    "all be over soon",
+    "all be over by",
+    "don't see myself being here",
+    "dont see myself being here",
+    "see myself being here by",
+    "여기없을거",
+    "여기에없을거",
+    "다끝나니까",
+    "이세상에없을",
+    "말리지않았으면",
+    "말리지말아",
+    "아무도못말리",
+    "nobody will stop me",
+    "no one will stop me",
+    "nobody can stop me",
+    "다시는못볼",
+    "처음부터없던사람",
+    "없던사람이되",
+    "태어나지않았으면",
+    "태어나지말았어야",
+    "stop cutting",
+    "quit cutting",
+    "started cutting again",
+    "cutting again",
+    "just a burden to",
+    "짐만되",
+    "won't still be here",
+    "wont still be here",
+    "don't plan on seeing",
+    "dont plan on seeing",
+    "제가있을지모르",
+    "내가있을지모르",
+    "기다릴이유도없",
+    "기다릴이유가없",
+    "reset the counter",
+    "counter back to zero",
+    "reset my counter",
 };
 
 // Framing that marks look-alike text (study, fiction, news, prevention work, technical
@@ -1703,6 +1753,20 @@ constexpr std::array kFraming = {
     "for my dog",
     "방학",
     "바빴",
+    "soliloquy",
+    "werther",
+    "베르테르",
+    "media guideline",
+    "reporting on suicide",
+    "보도준칙",
+    "보도가이드",
+    "아들이",
+    "딸이",
+    "우리아이가",
+    "숙소",
+    "얘기를꺼냈",
+    "말을꺼내",
+    "상담연결",
 };
 
 // Ordinary phrases that contain a crisis phrase ("suicide squad", 자살골 = own goal, 유서 깊은 =
@@ -1767,6 +1831,20 @@ constexpr std::array kExcluded = {
     "본인한테맞는",
     "자신한테맞는",
     "우리한테맞는",
+    "자살스퀴즈",
+    "suicide squeeze",
+    "cutting corners",
+    "cutting costs",
+    "stop cutting corners",
+    "quit cutting corners",
+    "want to die my hair",
+    "wanna die my hair",
+    "want to die her hair",
+    "dead weight on my team",
+    "dead weight on the team",
+    "she's been thinking about suicide",
+    "he's been thinking about suicide",
+    "they've been thinking about suicide",
 };
 
 // Cue pairs: a first cue followed within a few bytes by a second cue of the same family is
@@ -1783,7 +1861,7 @@ constexpr std::array kKoAgents = {
     "어떤사람",   "모르는사람", "걔가",   "그새끼",   "형이",   "형은",   "partner",
     "boyfriend",  "ex가",       "boss",   "헤어진",   "전남친", "전여친", "전남편",
     "전애인",     "stalker",    "스토커", "선임",     "원장",   "과외",   "큰아버지",
-    "작은아버지", "형부",       "매형",
+    "작은아버지", "형부",       "매형",   "manager",  "매니저",
 };
 constexpr std::array kKoAbuse = {
     "때리",     "때려",       "때렸",       "때릴",         "팼",         "협박",
@@ -1799,7 +1877,8 @@ constexpr std::array kKoAbuse = {
     "손을올려", "창고로부르", "방으로부르", "방으로불러",   "문을잠그고", "비밀이래",
     "합성",     "녹화",       "저를놀리",   "나를놀리",     "낙서해서",   "비밀번호를바꿔",
     "때린다",   "주소알아",   "주소를알아", "집앞에서기다", "방에들어오", "방에들어와",
-    "알아내서", "회사앞에",
+    "알아내서", "회사앞에",   "얼차려",     "차요",         "발로차",     "내리치",
+    "내리쳤",   "키스하려",   "억지로키스",
 };
 // Someone gone, then relief: "내가 없어지면 엄마도 편할 텐데".
 constexpr std::array kKoGone = {
@@ -1811,7 +1890,7 @@ constexpr std::array kKoRelief = {
     "편할",     "편하",       "편해",     "나을",   "낫겠",   "행복",     "좋아할",
     "아무도",   "모를",       "슬퍼하지", "fine",   "better", "happier",  "가벼워",
     "가벼울",   "홀가분",     "위한일",   "잘지낼", "잘살",   "peaceful", "happy",
-    "잘돌아가", "아무렇지않", "아무일없", "relief",
+    "잘돌아가", "아무렇지않", "아무일없", "relief", "해결될", "해결되",
 };
 // Self-contempt, then vanishing: "나 같은 건 없어져야 돼".
 constexpr std::array kKoSelfContempt = {"나같은", "나따위", "저같은", "저따위", "내가무슨"};
@@ -1830,9 +1909,10 @@ constexpr std::array kKoPlace = {
     "대교", "bridge", "rooftop", "roof", "높은데", "높은곳",
 };
 constexpr std::array kKoLastAct = {
-    "마지막", "뛰어",     "떨어",       "안돌아",   "서있",   "올라와",   "위에와있",   "위에서있",
-    "jump",   "난간낮은", "난간이낮은", "난간없는", "끝인데", "사람없는", "아무도없는", "혼자가보",
-    "끝낼",   "끝내러",   "가보려",     "열려있",   "앉아",   "내려다",
+    "마지막",   "뛰어",     "떨어",       "안돌아",   "서있",       "올라와",
+    "위에와있", "위에서있", "jump",       "난간낮은", "난간이낮은", "난간없는",
+    "끝인데",   "사람없는", "아무도없는", "혼자가보", "끝낼",       "끝내러",
+    "가보려",   "열려있",   "앉아",       "내려다",   "사람제일없", "혼자조용히",
 };
 // A body part, then cutting, burning or scars on it.
 constexpr std::array kKoBody = {
@@ -1874,8 +1954,9 @@ constexpr std::array kSleeves = {
     "watch over", "bracelets", "손목시계",    "팔찌", "양말",
 };
 constexpr std::array kHidden = {
-    "팔때문", "흉터",     "가리",        "안들키",      "보면안", "cuts",
-    "scars",  "보이면안", "nobody sees", "no one sees", "보이면", "보면안되",
+    "팔때문",          "흉터",     "가리",        "안들키",      "보면안", "cuts",
+    "scars",           "보이면안", "nobody sees", "no one sees", "보이면", "보면안되",
+    "hard to explain", "excuses",  "explain",
 };
 constexpr std::array kHiddenFirst = {
     "팔때문", "흉터때문", "상처때문", "cuts때문", "줄들때문", "자국때문", "흉때문",
@@ -1964,7 +2045,7 @@ constexpr std::array kBladeOut = {
 // How high, then surviving or getting up there.
 constexpr std::array kHowHigh = {
     "how tall",         "how high",         "which floor", "highest floor", "how many floors",
-    "how many stories", "how many storeys", "what height", "fall need",
+    "how many stories", "how many storeys", "what height", "fall need",     "what floor",
 };
 constexpr std::array kFall = {
     "survive", "fatal",   "key card", "roof access", "access to the roof",
@@ -1978,12 +2059,12 @@ constexpr std::array kNotMinding = {"wouldn't mind", "wouldnt mind", "relieved",
                                     "relief",        "not mind",     "좋겠"};
 // Dressings bought again and again: hidden wounds.
 constexpr std::array kDressings = {
-    "bandages", "bandage", "plasters", "gauze",    "band-aids", "bandaids",
-    "반창고",   "붕대",    "밴드를",   "밴드한통", "밴드두통",  "반창고한통",
+    "bandages", "bandage", "plasters", "gauze",    "band-aids",  "bandaids",  "반창고",
+    "붕대",     "밴드를",  "밴드한통", "밴드두통", "반창고한통", "bandage를",
 };
 constexpr std::array kAgainAndAgain = {
-    "again", "like crazy", "more than",  "한통", "박스째",     "또사", "this month",
-    "번째",  "너무자주",   "every week", "다썼", "일주일만에", "통째",
+    "again",    "like crazy", "more than", "한통",       "박스째", "또사", "this month", "번째",
+    "너무자주", "every week", "다썼",      "일주일만에", "통째",   "매주", "잔뜩",
 };
 // Pain, then the relief it brings.
 constexpr std::array kPain = {
@@ -2047,37 +2128,41 @@ constexpr std::array kProvidedFor = {"걱정할게없", "제가없어도", "내�
                                      "new home"};
 
 // Refusing or telling, then losing a job, a contract or school.
-constexpr std::array kRefusing = {"거절하면",    "말하면",      "싫다고하면",
-                                  "if i refuse", "if i say no", "unless i"};
+constexpr std::array kRefusing = {
+    "거절하면", "말하면", "싫다고하면", "if i refuse", "if i say no", "unless i", "if i report",
+};
 constexpr std::array kLosing = {
-    "자르",    "재계약", "연장안", "fire",     "해고",   "contract", "못다니",
-    "lose my", "학교못", "평가깎", "평가를깎", "점수깎", "깎는대",   "불이익",
+    "자르",   "재계약", "연장안",   "fire",   "해고",   "contract", "못다니", "lose my",
+    "학교못", "평가깎", "평가를깎", "점수깎", "깎는대", "불이익",   "visa",   "비자",
 };
 // Pictures, then sent to the people around me.
 constexpr std::array kPictures = {"photos", "pictures", "videos", "video", "pics", "nudes"};
 constexpr std::array kToEveryone = {
-    "to my whole",      "to my family",    "to my classmates", "to my employer",
-    "to my contact",    "to everyone",     "online unless",    "send more",
-    "show our parents", "show my parents", "show everyone",
+    "to my whole",   "to my family",  "to my classmates", "to my employer",   "to my contact",
+    "to everyone",   "online unless", "send more",        "show our parents", "show my parents",
+    "show everyone", "to my school",  "to my work",       "to my boss",
 };
 // A number changed or a contact blocked, then found again.
 constexpr std::array kEvaded = {
-    "번호를바꿔도", "번호를바꿨는데도",  "번호바꿔도",  "차단해도",          "차단했는데도",
-    "block해도",    "이사를했는데도",    "이사를두번",  "번바꿨는데",        "번이나바꿨",
-    "번을바꿨",     "changed my number", "moved twice", "moved three times",
+    "번호를바꿔도", "번호를바꿨는데도",  "번호바꿔도",     "차단해도",
+    "차단했는데도", "block해도",         "이사를했는데도", "이사를두번",
+    "번바꿨는데",   "번이나바꿨",        "번을바꿨",       "changed my number",
+    "moved twice",  "moved three times", "차단했는데",     "block했는데",
 };
 constexpr std::array kFoundAgain = {
-    "계속",   "또",       "알아내", "찾아와",      "연락이와",      "새계정",   "새 계정",
-    "새번호", "새번호로", "매번",   "still finds", "keeps showing", "shows up", "showing up",
+    "계속",     "또",         "알아내",   "찾아와", "연락이와",    "새계정",
+    "새 계정",  "새번호",     "새번호로", "매번",   "still finds", "keeps showing",
+    "shows up", "showing up", "새로만들",
 };
 // Money held by someone else, then taken or begged for.
 constexpr std::array kMoney = {
     "통장", "월급",    "bank card", "joint account", "카드를", "용돈",   "생활비",
-    "연금", "pension", "paycheck",  "paycheque",     "wages",  "salary",
+    "연금", "pension", "paycheck",  "paycheque",     "wages",  "salary", "my wages",
 };
 constexpr std::array kHeld = {
     "가져가",    "뺏",       "허락받",         "허락을",        "changed the password",
     "only if i", "takes my", "ask permission", "permission to", "keeps my",
+    "held back", "withheld", "hasn't paid",
 };
 // Location shared or an app installed, then demanded or checked.
 constexpr std::array kWatched = {"위치앱",          "위치 앱",    "위치공유",
@@ -2102,8 +2187,13 @@ constexpr std::array kArriving = {"소리만들려도", "소리가들리면", "c
 constexpr std::array kFear = {"몸이굳", "flinch", "숨어",   "애들을방에", "방에들여보내",
                               "숨죽",   "무서",   "scared", "shaking",    "떨려"};
 // Marks on the body, then deeper or running out of hidden places.
-constexpr std::array kBodyMarks = {"marks", "cuts", "lines"};
-constexpr std::array kWorse = {"deeper", "running out of places", "places nobody", "places no one"};
+constexpr std::array kBodyMarks = {
+    "marks", "cuts", "lines", "burns", "scars", "burn marks",
+};
+constexpr std::array kWorse = {
+    "deeper",     "running out of places", "places nobody", "places no one", "new ones",
+    "adding new", "keep adding",
+};
 // Cutting or self-harm, then done.
 constexpr std::array kSelfHarmWord = {"cutting", "self harm", "self-harm", "sh", "자해"};
 constexpr std::array kDone = {"했는데", "했어요", "했어", "했다"};
@@ -2112,8 +2202,9 @@ constexpr std::array kBladeKept = {
     "칼날", "blade", "면도날", "커터칼", "sharpener blade", "연필깎이", "pencil sharpener",
 };
 constexpr std::array kNotForUse = {
-    "게아니",         "not for pencils", "it's not for", "용도가아니",   "깎으려는건아니",
-    "깎으려는게아니", "bad days",        "없으면잠을못", "없으면잠이안",
+    "게아니",         "not for pencils", "it's not for",   "용도가아니",   "깎으려는건아니",
+    "깎으려는게아니", "bad days",        "없으면잠을못",   "없으면잠이안", "못버렸",
+    "못버리겠",       "can't throw",     "couldn't throw",
 };
 // Bare skin exposed, then seen.
 constexpr std::array kExposed = {
@@ -2121,9 +2212,9 @@ constexpr std::array kExposed = {
     "short sleeves", "locker room", "탈의실", "체육복",   "갈아입",
 };
 constexpr std::array kSeen = {
-    "보이니까", "보일까",   "다보이",         "팔보면",        "다리보면",
-    "알테니까", "들킬",     "let anyone see", "see my thighs", "see my arms",
-    "보이면안", "절대보이", "가리죠",         "어떻게가리",
+    "보이니까", "보일까",         "다보이",        "팔보면",      "다리보면", "알테니까",
+    "들킬",     "let anyone see", "see my thighs", "see my arms", "보이면안", "절대보이",
+    "가리죠",   "어떻게가리",     "안보이게",      "안보이는",
 };
 // An injury, then on purpose.
 constexpr std::array kInjured = {"burned my", "burnt my", "cut my", "hit my", "scratched my"};
@@ -2144,11 +2235,16 @@ constexpr std::array kAtPeace = {"made my peace with", "at peace with", "made pe
 constexpr std::array kNotBeing = {"not being here", "not being around", "not waking",
                                   "not existing", "being gone"};
 // Things no longer needed, then where or when: "won't need them where I'm going".
-constexpr std::array kWontNeed = {"won't need",      "wont need",  "won't be needing",
-                                  "wont be needing", "no use for", "not need them"};
-constexpr std::array kWhereGoing = {"where i'm going",    "where im going", "where i am going",
-                                    "after this weekend", "after tonight",  "after i'm gone",
-                                    "after im gone",      "much longer"};
+constexpr std::array kWontNeed = {
+    "won't need", "wont need",     "won't be needing", "wont be needing",
+    "no use for", "not need them", "i'll be needing",
+};
+constexpr std::array kWhereGoing = {
+    "where i'm going", "where im going", "where i am going", "after this weekend",
+    "after tonight",   "after i'm gone", "after im gone",    "much longer",
+    "back down",       "ride back",      "way back",         "return ticket",
+    "after friday",    "after saturday", "after sunday",     "after this week",
+};
 // Waking, then disappointment at it.
 constexpr std::array kWaking = {"wake up", "woke up", "waking up", "i wake", "i woke"};
 constexpr std::array kWakingDismay = {"disappointed", "still alive"};
@@ -2169,21 +2265,29 @@ constexpr std::array kShutIn = {"closed garage",      "garage door shut", "garag
 constexpr std::array kEngine = {"engine running", "engine on", "exhaust", "hose"};
 // Insurance, then a death that is self-inflicted or staged.
 constexpr std::array kInsurance = {"life insurance", "insurance", "보험금", "보험", "수익자"};
-constexpr std::array kStagedDeath = {"self-inflicted",
-                                     "self inflicted",
-                                     "looks like an accident",
-                                     "look like an accident",
-                                     "suicide",
-                                     "자살",
-                                     "사고처럼",
-                                     "사고로보이",
-                                     "not around",
-                                     "after i'm gone",
-                                     "need to know soon",
-                                     "준비는끝",
-                                     "준비끝",
-                                     "바꿔놨",
-                                     "바꿔뒀"};
+constexpr std::array kStagedDeath = {
+    "self-inflicted",
+    "self inflicted",
+    "looks like an accident",
+    "look like an accident",
+    "suicide",
+    "자살",
+    "사고처럼",
+    "사고로보이",
+    "not around",
+    "after i'm gone",
+    "need to know soon",
+    "준비는끝",
+    "준비끝",
+    "바꿔놨",
+    "바꿔뒀",
+    "not an accident",
+    "get everything",
+    "지금사망하면",
+    "지금죽으면",
+    "if i die now",
+    "if i died now",
+};
 // Cold water, then how long one lasts in it.
 constexpr std::array kColdWater = {"수온", "water temperature", "how cold is the river",
                                    "how cold is the lake", "how cold is the sea"};
@@ -2225,12 +2329,30 @@ constexpr std::array kCoverStory = {"할퀸거라고",
 constexpr std::array kTold = {"둘러",   "했어요", "했는데",     "했어",   "거짓말",
                               "notice", "again",  "every time", "always", "keep saying"};
 // Someone drinking, then what follows at home.
-constexpr std::array kDrinkingEn = {"he drinks",     "she drinks",     "he's drunk", "she's drunk",
-                                    "he gets drunk", "she gets drunk", "술마시는날", "술드시면",
-                                    "술먹으면",      "술마시는"};
-constexpr std::array kAtHome = {"falling down", "fall down", "bruise",     "hits",   "hit me",
-                                "hurts me",     "scared",    "hide",       "hiding", "숨어",
-                                "다칠",         "sleep at",  "방으로부르", "부르시"};
+constexpr std::array kDrinkingEn = {
+    "he drinks",  "she drinks", "he's drunk", "she's drunk", "he gets drunk", "she gets drunk",
+    "술마시는날", "술드시면",   "술먹으면",   "술마시는",    "been drinking",
+};
+constexpr std::array kAtHome = {
+    "falling down",
+    "fall down",
+    "bruise",
+    "hits",
+    "hit me",
+    "hurts me",
+    "scared",
+    "hide",
+    "hiding",
+    "숨어",
+    "다칠",
+    "sleep at",
+    "방으로부르",
+    "부르시",
+    "invisible",
+    "out of the house",
+    "the one he finds",
+    "the one she finds",
+};
 // Shouting or anger at home, then hiding.
 constexpr std::array kShouting = {"소리지르", "소리를지르", "화나면", "화내면", "yells", "screams"};
 constexpr std::array kHiding = {"숨어", "숨는", "hide in", "hiding in", "옷장"};
@@ -2240,9 +2362,24 @@ constexpr std::array kFreshWound = {"fresh marks", "fresh cuts", "the marks", "t
                                     "the scars",   "my scars",   "marks on",  "cuts on",
                                     "scars on",    "burns on",   "흉터",      "자국"};
 // Blood found, then hidden.
-constexpr std::array kBloodFound = {"blood on the", "blood on my", "피가묻", "묻은피", "피묻은"};
-constexpr std::array kBloodHidden = {"towel", "sheet",       "이불",      "수건",       "휴지",
-                                     "둘러",  "finding out", "what i do", "don't want", "뭐라고"};
+constexpr std::array kBloodFound = {
+    "blood on the", "blood on my",  "피가묻",    "묻은피",
+    "피묻은",       "blood out of", "old blood", "피얼룩",
+};
+constexpr std::array kBloodHidden = {
+    "towel",
+    "sheet",
+    "이불",
+    "수건",
+    "휴지",
+    "둘러",
+    "finding out",
+    "what i do",
+    "don't want",
+    "뭐라고",
+    "asking questions",
+    "asks questions",
+};
 // A clean streak broken, then the urge or again.
 constexpr std::array kCleanStreak = {"clean streak", "days clean", "clean days",
                                      "day clean",    "다시0일",    "0일로돌아"};
@@ -2269,23 +2406,32 @@ constexpr std::array kSting = {"the sting", "the burn", "the blade", "the pain o
 constexpr std::array kPartner = {"husband",    "wife", "partner", "boyfriend",
                                  "girlfriend", "남편", "아내",    "남자친구",
                                  "여자친구",   "남친", "여친"};
-constexpr std::array kControl = {"not allowed to see", "not allowed to have",
-                                 "not allowed out",    "not allowed to leave",
-                                 "won't let me see",   "won't let me go out",
-                                 "doesn't let me see", "doesn't let me leave",
-                                 "checks my phone",    "reads my messages",
-                                 "reads my texts",     "검사",
-                                 "못만나게",           "못나가게",
-                                 "비밀번호를"};
+constexpr std::array kControl = {
+    "not allowed to see", "not allowed to have",
+    "not allowed out",    "not allowed to leave",
+    "won't let me see",   "won't let me go out",
+    "doesn't let me see", "doesn't let me leave",
+    "checks my phone",    "reads my messages",
+    "reads my texts",     "검사",
+    "못만나게",           "못나가게",
+    "비밀번호를",         "비번",
+    "인증해야",           "검색기록",
+    "영상통화로",
+};
 // Someone who found out where I live or when I go.
 constexpr std::array kFoundOut = {"knows my", "found my", "알아내", "알고있", "알아냈"};
 constexpr std::array kWhereabouts = {"schedule", "new address", "address", "출근시간",
                                      "주소",     "퇴근시간",    "동선"};
 // A secret with an adult, then how it feels or what happens.
-constexpr std::array kSecret = {"our secret", "between us", "비밀이래", "비밀이라고", "비밀로하"};
-constexpr std::array kSecretHarm = {"feel weird",    "dirty",  "i'm 1",    "im 1",
-                                    "late at night", "잠그",   "만지",     "싫어",
-                                    "무서",          "이상해", "가기가싫", "shouldn't tell"};
+constexpr std::array kSecret = {
+    "our secret",   "between us", "비밀이래",    "비밀이라고", "비밀로하",     "secret이라고",
+    "둘만의secret", "둘만의비밀", "not to tell", "말하지말래", "말하지말라고",
+};
+constexpr std::array kSecretHarm = {
+    "feel weird", "dirty",          "i'm 1",       "im 1",       "late at night",
+    "잠그",       "만지",           "싫어",        "무서",       "이상해",
+    "가기가싫",   "shouldn't tell", "feels wrong", "feel wrong", "기분이이상",
+};
 // Disappearing in a mixed sentence: weak, holidays and apps say it too.
 constexpr std::array kDisappear = {"disappear"};
 // Korean water or a last message, then taking care or not being able to go on.
@@ -2324,11 +2470,87 @@ constexpr std::array kPromised = {"can have my", "gets my", "가져도돼", "가
 constexpr std::array kUnexplained = {"doesn't know why", "not going to need", "won't need",
                                      "after i'm",        "이유는몰라",        "이유는모르"};
 // Where the bankbook, seal or passwords are, written down for someone.
-constexpr std::array kValuables = {"통장", "도장", "비밀번호", "passwords", "pin numbers"};
-constexpr std::array kWrittenDown = {"적어서줬", "적어뒀", "적어놨", "알려줬", "wrote down"};
+constexpr std::array kValuables = {
+    "통장", "도장", "비밀번호", "passwords", "pin numbers", "logins", "인증서", "phone pin",
+};
+constexpr std::array kWrittenDown = {
+    "적어서줬",       "적어뒀",     "적어놨",     "알려줬",
+    "wrote down",     "넣어뒀",     "넣어놨",     "get into everything",
+    "로그인할수있게", "헤매지않게", "제가없어도", "내가없어도",
+};
 // Hot water or an iron, then on purpose.
 constexpr std::array kHeat = {"뜨거운물로", "뜨거운물에", "다리미로", "라이터로"};
 constexpr std::array kDeliberately = {"일부러", "on purpose"};
+
+// Families added with the third blind pair (development data since).
+// The speaker or their body as the object, then a blow: "제 머리를 내리치고", "저를 걷어차요".
+constexpr std::array kKoMe = {"제머리를", "내머리를", "제뺨을", "내뺨을", "제얼굴을",
+                              "내얼굴을", "정강이를", "저를",   "나를",   "제배를"};
+constexpr std::array kKoBlow = {"내리치", "내리쳤", "걷어차", "발로차", "찼어", "차요",
+                                "할퀴",   "밀쳐",   "밀쳤",   "때리",   "때렸", "꼬집"};
+// Feeling real or something, then the marks or blood that bring it.
+constexpr std::array kFeelingReal = {"feel real", "feel something", "feel anything", "살아있는느낌",
+                                     "살아있다는느낌"};
+constexpr std::array kMarksSeen = {"marks", "cuts", "blood", "scars", "상처", "피를", "피가"};
+// Thanks for everything, then belongings handed over.
+constexpr std::array kHandedOver = {"너가져",       "가져가",  "너줄게", "드렸어", "갖다드렸",
+                                    "you can have", "keep my", "나눔했", "나눠줬"};
+// A floor height, then enough or certain.
+constexpr std::array kKoFloors = {"층이면", "층높이면", "층에서떨어지면", "층정도면"};
+constexpr std::array kKoEnough = {"충분", "죽을수", "확실", "살수있"};
+// A drug or organ, then harm that cannot be undone.
+constexpr std::array kMeansEn = {"liver",    "insulin", "acetaminophen",  "tylenol", "paracetamol",
+                                 "타이레놀", "인슐린",  "아세트아미노펜", "간이"};
+constexpr std::array kIrreversible = {"can't reverse", "cannot reverse", "can't be reversed",
+                                      "irreversible",  "can't save",     "되돌릴수없",
+                                      "손쓸수없",      "돌이킬수없"};
+// How much of something, then the amount that kills.
+constexpr std::array kTakeToKill = {"take to kill me", "take to kill myself", "enough to kill me",
+                                    "enough to kill myself"};
+// Sleeping pills or painkillers, then saving them up.
+constexpr std::array kPillsSaved = {"수면제", "진통제", "알약", "약을", "pills"};
+constexpr std::array kSavingUp = {"모아두", "모아놓", "모으려", "모아둘", "stockpile"};
+// Not being around, then what should happen after.
+constexpr std::array kNotAround = {"if i'm not around", "if im not around", "when i'm gone",
+                                   "once i'm gone", "if i'm gone"};
+constexpr std::array kAfterwards = {"won't matter", "make sure", "delete", "by then",
+                                    "nobody sees"};
+// My funeral, then what to play or wear.
+constexpr std::array kFuneral = {"내장례식", "제장례식", "my funeral"};
+constexpr std::array kFuneralPlans = {"틀어", "play", "playlist", "노래", "wear", "입고"};
+// Those left behind, then a letter or a last word.
+constexpr std::array kLeftBehind = {"남은사람들", "남겨질사람", "남은가족"};
+constexpr std::array kLastLetter = {"편지", "마지막"};
+
+// Families added with the fifth development pair.
+// A relapse, then the self-harm it returns to.
+constexpr std::array kRelapse = {"relapsed", "relapse"};
+constexpr std::array kRelapseInto = {"cutting",   "cut",       "blade", "burning",
+                                     "self harm", "self-harm", "자해"};
+// An excuse, then long sleeves.
+constexpr std::array kExcuse = {"excuse", "핑계"};
+constexpr std::array kLongSleeves = {"long sleeves", "long sleeve", "긴팔", "긴소매"};
+// A body part, then a cover story for it.
+constexpr std::array kCoverUp = {"둘러대", "핑계", "뭐라고말"};
+// Stitches, then not daring to go because of the questions.
+constexpr std::array kStitches = {"stitches", "butterfly strips", "꿰매", "봉합"};
+constexpr std::array kQuestions = {"ask how",  "how it happened", "들킬",
+                                   "물어볼까", "연락가",          "연락이가"};
+// Failing, then going without food as a rule.
+constexpr std::array kFailing = {"망치면",    "실수하면",     "틀리면",
+                                 "if i fail", "if i mess up", "when i fail"};
+constexpr std::array kGoingWithout = {"skip", "굶", "안먹", "밥을안", "don't eat", "no dinner"};
+// A passport or ID card, then kept from me.
+constexpr std::array kPapers = {"passport", "여권", "신분증", "외국인등록증"};
+constexpr std::array kKeptFrom = {"locked", "keeps",  "took", "뺏",
+                                  "가져가", "갖고있", "safe", "금고"};
+// A relative, then what they did that nobody knows.
+constexpr std::array kUnknownDeed = {"저한테하던", "나한테하던", "하던일", "아무도몰라",
+                                     "아무도모르"};
+
+// Doing it again, then the scars.
+constexpr std::array kDidItAgain = {"did the thing again", "did it again", "또했", "또그랬"};
+constexpr std::array kScarsAfter = {"scars", "cuts", "marks", "흉터", "상처", "자국"};
 
 struct CuePairs {
     std::span<const char* const> first;
@@ -2349,7 +2571,7 @@ constexpr std::array kCuePairs = {
     CuePairs{kMixedCrisisVerb, kMixedWanting, 1},
     CuePairs{kKoPicture, kKoSpread, 60},
     CuePairs{kOverdose, kDoing, 1},
-    CuePairs{kBurden, kOnly, 1},
+    CuePairs{kBurden, kOnly, 1, true},
     CuePairs{kTool, kAgain, 1},
     CuePairs{kSleeves, kHidden, 45},
     CuePairs{kHiddenFirst, kSleevesSecond, 12},
@@ -2434,8 +2656,26 @@ constexpr std::array kCuePairs = {
     CuePairs{kMyPicturesFirst, kFaked, 20},
     CuePairs{kIfILeave, kThreat, 40},
     CuePairs{kPromised, kUnexplained, 60},
-    CuePairs{kValuables, kWrittenDown, 40, true},
+    CuePairs{kValuables, kWrittenDown, 90, true},
     CuePairs{kHeat, kDeliberately, 30},
+    CuePairs{kKoMe, kKoBlow, 12},
+    CuePairs{kFeelingReal, kMarksSeen, 60},
+    CuePairs{kThanksForAll, kHandedOver, 90, true},
+    CuePairs{kKoFloors, kKoEnough, 24, true},
+    CuePairs{kMeansEn, kIrreversible, 90, true},
+    CuePairs{kHowMuch, kTakeToKill, 90},
+    CuePairs{kPillsSaved, kSavingUp, 90, true},
+    CuePairs{kNotAround, kAfterwards, 90, true},
+    CuePairs{kFuneral, kFuneralPlans, 40, true},
+    CuePairs{kLeftBehind, kLastLetter, 40, true},
+    CuePairs{kRelapse, kRelapseInto, 20},
+    CuePairs{kExcuse, kLongSleeves, 40, true},
+    CuePairs{kKoBody, kCoverUp, 90, true},
+    CuePairs{kStitches, kQuestions, 90, true},
+    CuePairs{kFailing, kGoingWithout, 30, true},
+    CuePairs{kPapers, kKeptFrom, 30, true},
+    CuePairs{kKoAgents, kUnknownDeed, 60, true},
+    CuePairs{kDidItAgain, kScarsAfter, 60, true},
 };
 
 // Patterns are registered strong, weak, framing, excluded, then each cue family's first and second
@@ -2486,6 +2726,8 @@ constexpr auto kOtherSubject =
     word_set<std::string_view>({"my", "the", "this", "it", "a", "an", "that", "your", "his", "her",
                                 "our", "their", "its", "you"});
 constexpr auto kNotEnding = word_set<std::string_view>({"for", "of", "laughing", "without"});
+// "die my hair": the next but one word says it is dye.
+constexpr auto kDyed = word_set<std::string_view>({"hair", "roots", "beard", "bangs", "eyebrows"});
 constexpr auto kHarmVerbs = word_set<std::string_view>(
     {"kill",     "kil",     "killing",  "end",     "ending",  "hurt",     "hurting", "harm",
      "harming",  "cut",     "cutting",  "burn",    "burning", "hang",     "hanging", "starve",
@@ -2525,6 +2767,7 @@ constexpr auto kAbuseVerbs = word_set<std::string_view>(
      "molest",   "molests",   "stalk",     "stalks",    "tracks",     "film",      "films",
      "filmed",   "lock",      "locks",     "locked",    "controls",   "blackmail", "blackmails"});
 constexpr auto kObjects = word_set<std::string_view>({"me", "us", "my"});
+constexpr auto kInstrument = word_set<std::string_view>({"with", "using"});
 
 template <std::size_t N>
 bool in(const WordSet<N>& set, std::string_view token) {
@@ -2624,10 +2867,10 @@ bool latin_before(std::string_view text, std::size_t start) {
 // Korean that turns a crisis phrase into a description of someone else or of a scene: "자해하는
 // 학생", "죽고 싶다는 말을 (친구가)", "뛰어내리는 장면". Such a phrase counts as weak evidence.
 constexpr auto kSaidOfAnother = std::to_array<std::string_view>({
-    "는학생",     "는아이",   "는친구",     "는환자",     "는청소년", "는애들",
-    "는장면",     "는씬",     "는캐릭터",   "는주인공",   "는내용",   "는뉴스",
-    "는기사",     "는영화",   "는드라마",   "다는말",     "다는친구", "다는얘기",
-    "다는이야기", "다는학생", "한다고털어", "한다고말해", "한대요",   "한다는",
+    "는학생",     "는아이",   "는친구",   "는환자",   "는청소년",   "는애들",   "는장면",
+    "는씬",       "는캐릭터", "는주인공", "는내용",   "는뉴스",     "는기사",   "는영화",
+    "는드라마",   "다는말",   "다는친구", "다는얘기", "다는이야기", "다는학생", "한다고털어",
+    "한다고말해", "한대요",   "한다는",   "왔대",     "를했던친구", "했던친구", "하는것같아",
 });
 
 bool said_of_another(std::string_view text, std::size_t end) {
@@ -2870,7 +3113,8 @@ CrisisVerdict CrisisDetector::analyse(std::string_view text, std::vector<std::st
     };
     for (std::size_t i = 0; i < tokens.size() && !(strong && stop_at_strong); ++i) {
         const std::string_view t = tokens[i];
-        if (in(kEnding, t) && !(i + 1 < tokens.size() && in(kNotEnding, tokens[i + 1]))) {
+        const bool dyed = i + 2 < tokens.size() && in(kDyed, tokens[i + 2]);
+        if (in(kEnding, t) && !dyed && !(i + 1 < tokens.size() && in(kNotEnding, tokens[i + 1]))) {
             for (std::size_t j = i; j-- > 0 && i - j <= 6;) {
                 if (in(kOtherSubject, tokens[j])) break;
                 if (in(kSelf, tokens[j]) && tokens[j] != "me" && tokens[j] != "myself") {
@@ -2892,6 +3136,7 @@ CrisisVerdict CrisisDetector::analyse(std::string_view text, std::vector<std::st
         const bool own_head = own && (t == "head" || t == "face");
         if ((in(kBody, t) && i > 0 && (tokens[i - 1] == "my" || own)) || own_head) {
             for (std::size_t j = own ? i - 2 : i - 1; j-- > 0 && i - j <= 5;) {
+                if (in(kInstrument, tokens[j])) break;
                 if (in(kInjuryVerbs, tokens[j])) {
                     note(tokens[j], t);
                     break;
