@@ -125,10 +125,22 @@ BLIND3 = _pair(
     True,
     ("crisis_heldout", "crisis_blind", "crisis_blind2"),
 )
-FROZEN_PAIRS = (HELDOUT, BLIND, BLIND2, BLIND3)
+BLIND4 = _pair(
+    "blind4",
+    "crisis_blind4",
+    (
+        "891eba812178917b0ed725e54aebc071e394c24dafbcfc6142fe935a65a632ff",
+        "b7dd91b6b83204c63c4035cac7b95ce7cc47d6cb4ca5bc03fe39d5c11936a470",
+    ),
+    ("cb4", "cb4n"),
+    160,
+    True,
+    ("crisis_heldout", "crisis_blind", "crisis_blind2", "crisis_blind3"),
+)
+FROZEN_PAIRS = (HELDOUT, BLIND, BLIND2, BLIND3, BLIND4)
 # Written to one brief, so they share its balance and coverage rules and were checked against
 # every data file before them; the held-out pair predates that brief and has its own rules.
-BLIND_PAIRS = (BLIND, BLIND2, BLIND3)
+BLIND_PAIRS = (BLIND, BLIND2, BLIND3, BLIND4)
 
 
 def read(path: Path) -> list[Row]:

@@ -3,7 +3,7 @@ the ones that were frozen, every line follows the documented schema and the issu
 and no message repeats within the pair or appears in any other data file.
 
 What the stage achieves on each pair is measured in that pair's own module
-(test_persona_crisis_heldout.py, _blind.py, _blind2.py, _blind3.py).
+(test_persona_crisis_heldout.py, _blind.py, _blind2.py, _blind3.py, _blind4.py).
 """
 
 from __future__ import annotations
