@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import pickle
 import threading
@@ -193,6 +194,9 @@ def test_ngram_block_equals_sklearn_char_wb_tfidf(data: tuple[list[str], ...]) -
     reference = tfidf.fit_transform(counts.fit_transform(normalised))
     ours = router.features(train_x)
     assert ours.shape[1] == reference.shape[1] + 8
+    # Canonical CSR, as scipy and scikit-learn build it: ascending columns, none repeated.
+    assert ours.has_canonical_format
+    assert all(np.all(np.diff(ours.indices[a:b]) > 0) for a, b in itertools.pairwise(ours.indptr))
     np.testing.assert_allclose(ours[:, :-8].toarray(), reference.toarray(), rtol=1e-12, atol=1e-15)
     # Unseen n-grams at routing time count in the norm with the idf of a never-seen term
     # (smooth idf with df = 0) but get no column.

@@ -878,14 +878,18 @@ class Router:
     ) -> Any:
         """The model's feature matrix as a ``scipy.sparse.csr_matrix`` (needs scipy): TF-IDF
         n-gram columns (character and word n-grams), then per persona a keyword indicator and
-        log1p(keyword count), both times ``lexicon_weight``, then key tokens, then embeddings."""
+        log1p(keyword count), both times ``lexicon_weight``, then key tokens, then embeddings.
+        The matrix is in canonical form: each row's columns ascending, none repeated."""
         import scipy.sparse  # type: ignore[import-untyped]
 
         texts = _texts(queries)
         data, indices, indptr, shape = self._core.features(
             texts, self._keys(resonance_keys, len(texts)), _embeddings(embeddings, len(texts))
         )
-        return scipy.sparse.csr_matrix((data, indices, indptr), shape=tuple(shape))
+        matrix = scipy.sparse.csr_matrix((data, indices, indptr), shape=tuple(shape))
+        # The core lists a row's n-gram columns in the order the n-grams occur in the query.
+        matrix.sort_indices()
+        return matrix
 
     # Evaluation --------------------------------------------------------------------------
 
