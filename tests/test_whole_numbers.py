@@ -95,3 +95,13 @@ def test_gemini_policy_and_drift_detectors_take_numpy_integers() -> None:
     )
     with pytest.raises(InvalidArgument, match=r"grace_period: must be a whole number, got 5.0"):
         drift.ADWIN(grace_period=5.0)
+
+
+def test_thread_arguments_take_numpy_integers_and_say_none_is_allowed() -> None:
+    router = persona.Router.default()
+    queries = ["파이썬에서 KeyError가 나요", "이력서 첨삭 부탁해요"]
+    by_numpy = router.route_many(queries, threads=np.int64(1))
+    by_int = router.route_many(queries, threads=1)
+    np.testing.assert_array_equal(by_numpy.persona, by_int.persona)
+    with pytest.raises(InvalidArgument, match=r"threads: must be a whole number >= 1 or None"):
+        router.route_many(queries, threads=np.float64(1.0))

@@ -27,13 +27,9 @@ def set_max_threads(cap: int | None) -> None:
     Services that run several workers per machine set this so that workers do not
     oversubscribe the CPUs.
     """
-    if cap is None:
-        cap = 0
-    if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
-        from lumengate.errors import invalid
-
-        raise invalid("cap", f"must be a whole number >= 0 or None, got {cap!r}")
-    _core.set_max_threads(cap)
+    _core.set_max_threads(
+        0 if cap is None else min(whole(cap, "cap", 0, or_none=True), MAX_THREADS)
+    )
 
 
 def max_threads() -> int | None:
@@ -42,9 +38,17 @@ def max_threads() -> int | None:
     return cap or None
 
 
-def whole(value: object, field: str, low: int | None = None, high: int | None = None) -> int:
+def whole(
+    value: object,
+    field: str,
+    low: int | None = None,
+    high: int | None = None,
+    *,
+    or_none: bool = False,
+) -> int:
     """``value`` as an ``int``: a whole number (``int`` or a NumPy integer, never ``bool``)
-    within ``[low, high]`` (an open end when None). The error names ``field`` and the range."""
+    within ``[low, high]`` (an open end when None). The error names ``field`` and the range,
+    and says None is allowed too when the caller takes it (``or_none``)."""
     allowed = (
         f" in [{low}, {high}]"
         if low is not None and high is not None
@@ -63,6 +67,7 @@ def whole(value: object, field: str, low: int | None = None, high: int | None = 
     if number is None or (low is not None and number < low) or (high is not None and number > high):
         from lumengate.errors import invalid
 
+        allowed += " or None" if or_none else ""
         raise invalid(field, f"must be a whole number{allowed}, got {value!r}")
     return number
 
@@ -76,11 +81,7 @@ def thread_argument(threads: int | None) -> int:
     else a whole number >= 1, clamped to :data:`MAX_THREADS`."""
     if threads is None:
         return 0
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        from lumengate.errors import invalid
-
-        raise invalid("threads", f"must be a whole number >= 1 or None, got {threads!r}")
-    return min(threads, MAX_THREADS)
+    return min(whole(threads, "threads", 1, or_none=True), MAX_THREADS)
 
 
 def resolve_threads(threads: int | None) -> int:

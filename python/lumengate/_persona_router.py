@@ -688,13 +688,7 @@ class Router:
             raise invalid("C", f"must be a finite number > 0, got {C!r}")
         keys = model._keys(resonance_keys, len(texts))
         # Everything the core would refuse is refused before a request is paid for.
-        embeddings = _persona_embed.fetch(
-            embedder,
-            embeddings,
-            texts,
-            None,
-            check=lambda: model._core.check_queries(texts, False, False),
-        )
+        embeddings = model._fetch(embedder, embeddings, texts, fitting=True)
         model._core.fit(
             texts,
             y,
@@ -735,13 +729,7 @@ class Router:
         model = self._snapshot()
         y = model._labels(labels, len(texts))
         keys = model._keys(resonance_keys, len(texts))
-        embeddings = _persona_embed.fetch(
-            embedder,
-            embeddings,
-            texts,
-            model._expected_dim(),
-            check=lambda: model._core.check_queries(texts),
-        )
+        embeddings = model._fetch(embedder, embeddings, texts)
         temperature = float(
             model._core.calibrate(
                 texts,
@@ -753,6 +741,42 @@ class Router:
         )
         self._core.swap_from(model._core)
         return temperature
+
+    # Embeddings ---------------------------------------------------------------------------
+
+    def _fetch(
+        self,
+        embedder: GeminiEmbedder | None,
+        embeddings: Any,
+        texts: list[str | bytes],
+        *,
+        single: bool = False,
+        fitting: bool = False,
+    ) -> Any:
+        """``embeddings`` as given, or ``embedder``'s vectors for ``texts``. The core's checks
+        of the queries (for fitting, or for routing) run first, so nothing it would refuse
+        costs a request; fitting takes any embedding size, routing the fitted one."""
+        return _persona_embed.fetch(
+            embedder,
+            embeddings,
+            texts,
+            None if fitting else self._expected_dim(),
+            single=single,
+            check=lambda: self._core.check_queries(texts, single, not fitting),
+        )
+
+    async def _afetch(
+        self, embedder: GeminiEmbedder, texts: list[str | bytes], *, single: bool = False
+    ) -> Any:
+        """:meth:`_fetch` for routing, awaiting an asyncio client."""
+        return await _persona_embed.afetch(
+            embedder,
+            None,
+            texts,
+            self._expected_dim(),
+            single=single,
+            check=lambda: self._core.check_queries(texts, single),
+        )
 
     # Routing -----------------------------------------------------------------------------
 
@@ -777,14 +801,7 @@ class Router:
             raise invalid("query", f"must be str or bytes, got {type(query).__name__}")
         key = [] if resonance_key is None else _key_tokens(resonance_key)
         if embedder is not None or embedding is not None:
-            fetched = _persona_embed.fetch(
-                embedder,
-                embedding,
-                [query],
-                self._expected_dim(),
-                single=True,
-                check=lambda: self._core.check_queries([query], True),
-            )
+            fetched = self._fetch(embedder, embedding, [query], single=True)
             embedding = fetched[0] if embedder is not None else fetched
         vector = None if embedding is None else _float32(embedding, "embedding")
         return RouteResult._from_native(self._core.route(query, key, vector))
@@ -803,13 +820,7 @@ class Router:
         texts = _texts(queries)
         workers = _threads(threads)
         keys = self._keys(resonance_keys, len(texts))
-        embeddings = _persona_embed.fetch(
-            embedder,
-            embeddings,
-            texts,
-            self._expected_dim(),
-            check=lambda: self._core.check_queries(texts),
-        )
+        embeddings = self._fetch(embedder, embeddings, texts)
         ids, persona, confidence, probs, crisis, abstained = self._core.route_many(
             texts, keys, _embeddings(embeddings, len(texts)), workers
         )
@@ -829,14 +840,7 @@ class Router:
         # A bad key or query fails before the request is paid for.
         if resonance_key is not None:
             _key_tokens(resonance_key)
-        vectors = await _persona_embed.afetch(
-            embedder,
-            None,
-            [query],
-            self._expected_dim(),
-            single=True,
-            check=lambda: self._core.check_queries([query], True),
-        )
+        vectors = await self._afetch(embedder, [query], single=True)
         return self.route(query, resonance_key, embedding=vectors[0])
 
     async def aroute_many(
@@ -853,13 +857,7 @@ class Router:
         # Bad arguments fail before the request is paid for.
         _threads(threads)
         self._keys(resonance_keys, len(texts))
-        vectors = await _persona_embed.afetch(
-            embedder,
-            None,
-            texts,
-            self._expected_dim(),
-            check=lambda: self._core.check_queries(texts),
-        )
+        vectors = await self._afetch(embedder, texts)
         return self.route_many(texts, resonance_keys, embeddings=vectors, threads=threads)
 
     def logits(
